@@ -1,0 +1,102 @@
+"""The `tfhybrids` command line: parse, load the config, call a library function.
+
+Errors a user can cause (a bad config, a missing dataset, a wrong workdir) are printed as one
+line on stderr with exit code 2; `--debug` shows the traceback instead.
+"""
+
+import argparse
+import os
+import sys
+
+
+def _quiet_tensorflow():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
+
+
+def _default_workdir(config_path):
+    stem = os.path.splitext(os.path.basename(config_path))[0]
+    return os.path.join("runs", stem)
+
+
+def cmd_train(args):
+    from tfhybrids.training.config import load_config
+    from tfhybrids.training.runner import train
+
+    config = load_config(args.config, args.set)
+    workdir = args.workdir or _default_workdir(args.config)
+    print(f"Training {config['model']['class']} on {config['data']['name']} in {workdir}")
+    train(config, workdir)
+    print(f"Done. TensorBoard: tensorboard --logdir {os.path.join(workdir, 'logs')}")
+    return 0
+
+
+def cmd_export(args):
+    from tfhybrids.errors import ConfigError
+    from tfhybrids.export import export_model
+    from tfhybrids.training.run_dir import load_trained_model
+
+    model, config = load_trained_model(args.run_dir)
+    base = args.base or os.path.join(args.run_dir, "export")
+    name = args.name or config["train"].get("export_name") or type(model).__name__.lower()
+    if args.version is not None and args.version < 1:
+        raise ConfigError(f"--version must be a positive integer, got {args.version}.")
+    path = export_model(model, base, name, version=args.version)
+    print(f"Exported {type(model).__name__} to {path}")
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="tfhybrids",
+        description="Train, export and compare VAE-GAN hybrid generative models.",
+    )
+    parser.add_argument("--debug", action="store_true",
+                        help="show full tracebacks and TensorFlow logs")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model from a YAML config")
+    train.add_argument("config", help="path to a config, e.g. configs/aae_digits.yaml")
+    train.add_argument("--workdir", help="run directory (default: runs/<config name>)")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config value, e.g. --set train.epochs=5 (repeatable)")
+    train.set_defaults(func=cmd_train)
+
+    export = commands.add_parser("export", help="export a trained run as a SavedModel")
+    export.add_argument("run_dir", help="a run directory written by `tfhybrids train`")
+    export.add_argument("--base", help="base directory of TF Serving models "
+                                       "(default: RUN_DIR/export)")
+    export.add_argument("--name", help="model name (default: the model class, lower case)")
+    export.add_argument("--version", type=int, help="version number (default: next free)")
+    export.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.debug:
+        _quiet_tensorflow()
+    from tfhybrids.errors import TfhybridsError
+
+    try:
+        return args.func(args)
+    except TfhybridsError as error:
+        if args.debug:
+            raise
+        print(f"tfhybrids: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tfhybrids: interrupted; re-run the same command to resume from the last "
+              "checkpoint.", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - last line of defence for the CLI
+        if args.debug:
+            raise
+        print(f"tfhybrids: internal error: {type(error).__name__}: {error}. "
+              "Re-run with --debug for the traceback.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""What every data source shares: `DataBundle`, the common config keys and the tf.data pipeline.
+
+Value ranges:
+    Images (kind "image") are float32 NHWC scaled to **[-1, 1]**: an empty pixel is -1 and full
+    intensity is +1, matching generators that end in tanh. `to_unit_range` and `from_unit_range`
+    convert to and from [0, 1] (for display, Bernoulli likelihoods or metrics).
+    Points (kind "points", the 2-D toy sets) stay in their own units.
+Labels are int32 class indices.
+
+A source turns its raw data into two *example* datasets (unbatched, in a fixed order, elements
+`(x float32, y int32)`) and hands them to `build_bundle`, which applies the options every source
+shares (the `COMMON_KEYS` of the config's `data:` section):
+
+    batch_size      int >= 1, default 64. The global batch size.
+    shuffle_buffer  int >= 1, default 10000.
+    cache           bool, default True. `.cache()` the decoded examples (before shuffling), so the
+                    decoding and resizing run once rather than every epoch.
+    prefetch        bool, default True. Prefetch with tf.data.AUTOTUNE.
+"""
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from tfhybrids.errors import DataError
+from tfhybrids.validation import check_bool, check_choice, check_int, check_keys
+
+COMMON_KEYS = ("name", "batch_size", "shuffle_buffer", "cache", "prefetch")
+SPLITS = ("train", "test")
+
+
+def to_unit_range(x):
+    """Maps values from [-1, 1] (the bundles' image range) to [0, 1]. Works on arrays and tensors."""
+    return (x + 1.0) / 2.0
+
+
+def from_unit_range(x):
+    """Maps values from [0, 1] to [-1, 1] (the bundles' image range). Works on arrays and tensors."""
+    return x * 2.0 - 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineOptions:
+    """The config keys every source shares (see the module docstring)."""
+
+    batch_size: int = 64
+    shuffle_buffer: int = 10000
+    cache: bool = True
+    prefetch: bool = True
+
+
+def parse_common(config, source_keys, where="data"):
+    """Checks a source's config section and returns its common options.
+
+    Args:
+        config: dict. The `data:` section.
+        source_keys: iterable of str. The keys this source adds to `COMMON_KEYS`.
+        where: str. Section name used in error messages.
+
+    Returns:
+        A `PipelineOptions`.
+
+    Raises:
+        ConfigError: for an unknown key (listing the allowed ones), a missing `name` or a bad value.
+    """
+    check_keys(where, config, tuple(COMMON_KEYS) + tuple(source_keys), required=("name",))
+    defaults = PipelineOptions()
+    return PipelineOptions(
+        batch_size=check_int(where, "batch_size", config.get("batch_size", defaults.batch_size),
+                             minimum=1),
+        shuffle_buffer=check_int(where, "shuffle_buffer",
+                                 config.get("shuffle_buffer", defaults.shuffle_buffer), minimum=1),
+        cache=check_bool(where, "cache", config.get("cache", defaults.cache)),
+        prefetch=check_bool(where, "prefetch", config.get("prefetch", defaults.prefetch)),
+    )
+
+
+@dataclasses.dataclass
+class DataBundle:
+    """A data source ready for training: batched train and test datasets plus what models need.
+
+    Attributes:
+        name: str. Source name, e.g. "digits" or "tfds:mnist".
+        kind: str. "image" (x is HWC in [-1, 1]) or "points" (x is a 2-D point).
+        train: tf.data.Dataset of `(x, y)` batches: x float32 `[batch, *element_shape]`, y int32
+            `[batch]`. Reshuffled every epoch by a seeded shuffle, batched with
+            `drop_remainder=True` (so every batch splits evenly across replicas), prefetched.
+        test: tf.data.Dataset with the same elements, in a fixed order, `drop_remainder=False`.
+        element_shape: tuple of int. Shape of one x, e.g. (28, 28, 1) or (2,).
+        num_classes: int or None. Number of label values, None when unknown.
+        num_train: int. Examples in the train split (the train dataset yields
+            `num_train // batch_size` full batches an epoch).
+        num_test: int. Examples in the test split.
+        batch_size: int. Global batch size of `train` and `test`.
+        class_names: list of str or None. Name of each label value.
+        examples: dict. "train"/"test" -> the unbatched, unshuffled `(x, y)` dataset behind each
+            split; `arrays` reads it.
+    """
+
+    name: str
+    kind: str
+    train: tf.data.Dataset
+    test: tf.data.Dataset
+    element_shape: tuple
+    num_classes: int | None
+    num_train: int
+    num_test: int
+    batch_size: int
+    class_names: list[str] | None
+    examples: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def arrays(self, split, limit=None):
+        """Returns `(x, y)` of a split as numpy arrays, in dataset order (never shuffled).
+
+        Args:
+            split: str. "train" or "test".
+            limit: int or None. Return only the first `limit` examples. Defaults to all of them.
+
+        Returns:
+            x float32 `[n, *element_shape]` and y int32 `[n]`.
+        """
+        check_choice("arrays", "split", split, SPLITS)
+        dataset = self.examples[split]
+        if limit is not None:
+            dataset = dataset.take(check_int("arrays", "limit", limit, minimum=0))
+        xs, ys = [], []
+        for x, y in dataset.batch(1024).as_numpy_iterator():
+            xs.append(x)
+            ys.append(y)
+        if not xs:
+            return (np.zeros((0,) + tuple(self.element_shape), np.float32),
+                    np.zeros((0,), np.int32))
+        return np.concatenate(xs), np.concatenate(ys)
+
+
+def decode_images(images, max_value, image_size=None):
+    """Turns integer intensities in [0, max_value] into float32 in [-1, 1], optionally resized.
+
+    Args:
+        images: integer tensor, HWC or NHWC.
+        max_value: number. The intensity that maps to +1 (255 for uint8, 16 for sklearn digits).
+        image_size: int or None. Resize to image_size x image_size (bilinear, antialiased, which
+            matters when shrinking). None keeps the native size.
+    """
+    x = tf.cast(images, tf.float32) / float(max_value)
+    if image_size is not None and tuple(x.shape[-3:-1]) != (image_size, image_size):
+        x = tf.image.resize(x, (image_size, image_size), method="bilinear", antialias=True)
+        # Keep the documented range exact whatever the interpolation kernel does at edges.
+        x = tf.clip_by_value(x, 0.0, 1.0)
+    return from_unit_range(x)
+
+
+def array_examples(x, y, decode=None):
+    """Returns an example dataset over in-memory arrays, with `decode` mapped over each x.
+
+    Keeping the raw (e.g. uint8) arrays in the dataset and decoding in `map` holds the float
+    copy only in the cache, not twice in memory.
+    """
+    dataset = tf.data.Dataset.from_tensor_slices((x, np.asarray(y, np.int32)))
+    if decode is not None:
+        dataset = dataset.map(lambda image, label: (decode(image), label),
+                              num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset
+
+
+def build_bundle(*, name, kind, train, test, num_train, num_test, options, seed,
+                 num_classes=None, class_names=None):
+    """Batches a source's example datasets into a `DataBundle`.
+
+    Args:
+        name: str. Source name for the bundle.
+        kind: str. "image" or "points".
+        train, test: tf.data.Dataset of unbatched `(x float32, y int32)` in a fixed order.
+        num_train, num_test: int. Number of examples in each.
+        options: PipelineOptions.
+        seed: int. Seed of the train shuffle.
+        num_classes: int or None.
+        class_names: list of str or None.
+
+    Raises:
+        DataError: if a split is empty or the train split is smaller than one batch.
+    """
+    for split, count in (("train", num_train), ("test", num_test)):
+        if count <= 0:
+            raise DataError(f"data source '{name}': the {split} split holds no examples; "
+                            f"check the dataset files or the split settings.")
+    if num_train < options.batch_size:
+        raise DataError(
+            f"data source '{name}': the train split has {num_train} examples, fewer than one "
+            f"batch of {options.batch_size}, so a drop_remainder epoch would be empty; lower "
+            f"data.batch_size or use more training examples.")
+    x_spec, y_spec = train.element_spec
+    if x_spec.dtype != tf.float32 or y_spec.dtype != tf.int32:
+        # A source bug, not a user error: every consumer relies on these dtypes.
+        raise TypeError(f"data source '{name}' yields ({x_spec.dtype}, {y_spec.dtype}); "
+                        f"it must yield (float32, int32).")
+    if not x_spec.shape.is_fully_defined():
+        raise DataError(f"data source '{name}': examples have no fixed shape ({x_spec.shape}); "
+                        f"set data.image_size to resize them to one size.")
+
+    def finish(dataset):
+        return dataset.prefetch(tf.data.AUTOTUNE) if options.prefetch else dataset
+
+    train_batches, test_batches = train, test
+    if options.cache:
+        train_batches, test_batches = train.cache(), test.cache()
+    train_batches = train_batches.shuffle(options.shuffle_buffer, seed=seed,
+                                          reshuffle_each_iteration=True)
+    train_batches = finish(train_batches.batch(options.batch_size, drop_remainder=True))
+    test_batches = finish(test_batches.batch(options.batch_size, drop_remainder=False))
+    return DataBundle(
+        name=name,
+        kind=kind,
+        train=train_batches,
+        test=test_batches,
+        element_shape=tuple(int(d) for d in x_spec.shape),
+        num_classes=num_classes,
+        num_train=int(num_train),
+        num_test=int(num_test),
+        batch_size=options.batch_size,
+        class_names=list(class_names) if class_names is not None else None,
+        # The uncached datasets: reading only the first `limit` of a cached one would leave
+        # its cache partial (and tf.data warns about discarding it).
+        examples={"train": train, "test": test},
+    )

@@ -1,0 +1,173 @@
+"""`tfds:<name>`: any image dataset already prepared with tensorflow-datasets.
+
+tfhybrids never downloads: it reads a dataset only if `tfds.builder(...).is_prepared()` says it
+is on disk, and otherwise tells the user to prepare it once with `tfds build <name> --data_dir D`
+(an attempted download without internet retries for minutes before failing).
+
+Config keys (besides the common ones in `tfhybrids.data.base`):
+    data_dir     str or null, default null (TFDS's default data dir, ~/tensorflow_datasets or
+                 $TFDS_DATA_DIR).
+    train_split  str, default "train". Any TFDS split string, e.g. "train[:90%]".
+    test_split   str, default "test".
+    image_key    str, default "image". The feature holding the images (integer HWC).
+    label_key    str or null, default "label". The feature holding integer class labels; null
+                 for unlabelled data (every y is then 0 and num_classes is None).
+    image_size   int in [4, 1024] or null, default null (keep the native size). Resize to
+                 image_size x image_size; needed when the images vary in size.
+
+Images are mapped from [0, dtype max] (255 for uint8) to [-1, 1]. num_classes and class_names
+come from the label feature when it is a ClassLabel.
+"""
+
+import tensorflow as tf
+
+from tfhybrids.data.base import build_bundle, decode_images, parse_common
+from tfhybrids.data.registry import register_source
+from tfhybrids.errors import DataError
+from tfhybrids.validation import check_int, check_str
+
+_KEYS = ("data_dir", "train_split", "test_split", "image_key", "label_key", "image_size")
+
+
+def import_tfds():
+    """Imports tensorflow_datasets on first use (it adds seconds to start-up otherwise)."""
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError as error:
+        raise DataError(f"tfds data sources need tensorflow-datasets ({error}); install it with "
+                        f"`pip install tensorflow-datasets importlib_resources`.") from None
+    return tfds
+
+
+def data_dir_text(data_dir):
+    """The data dir TFDS will look in, for messages."""
+    if data_dir is not None:
+        return data_dir
+    return f"the default TFDS data dir ({import_tfds().core.constants.DATA_DIR})"
+
+
+def prepared_builder(name, data_dir=None):
+    """Returns the TFDS builder of `name` if the dataset is prepared in `data_dir`, else None.
+
+    Never downloads or prepares anything.
+
+    Raises:
+        DataError: if `name` is malformed (e.g. an unknown builder config).
+    """
+    tfds = import_tfds()
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.DatasetNotFoundError:
+        # Neither a registered dataset nor one stored in data_dir.
+        return None
+    except ValueError as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise DataError(f"TFDS dataset '{name}' cannot be opened: {first_line}") from None
+    return builder if builder.is_prepared() else None
+
+
+def _num_examples(builder, split, key):
+    splits = builder.info.splits
+    try:
+        return splits[split].num_examples
+    except (KeyError, ValueError) as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise DataError(f"TFDS dataset '{builder.name}': bad data.{key} {split!r} ({first_line}); "
+                        f"the splits are: {', '.join(sorted(splits.keys()))}.") from None
+
+
+def bundle_from_builder(builder, *, name, options, seed, train_split="train",
+                        test_split="test", image_key="image", label_key="label",
+                        image_size=None):
+    """Builds a `DataBundle` from a prepared TFDS builder (see the module docstring for the args).
+
+    Raises:
+        DataError: for a missing split or feature, non-integer images, or non-integer labels.
+    """
+    tfds = import_tfds()
+    features = builder.info.features
+    if image_key not in features:
+        raise DataError(f"TFDS dataset '{builder.name}' has no feature {image_key!r}; set "
+                        f"data.image_key to one of: {', '.join(sorted(features.keys()))}.")
+    image_feature = features[image_key]
+    image_dtype = image_feature.tf_dtype
+    if not image_dtype.is_integer or len(image_feature.shape) != 3:
+        raise DataError(f"TFDS dataset '{builder.name}': feature {image_key!r} is "
+                        f"{image_dtype.name} {image_feature.shape}; tfhybrids needs integer "
+                        f"HWC images, set data.image_key to an image feature.")
+    if image_feature.shape[-1] is None:
+        raise DataError(f"TFDS dataset '{builder.name}': images in {image_key!r} have no fixed "
+                        f"channel count; tfhybrids needs one.")
+
+    num_classes = class_names = None
+    if label_key is not None:
+        if label_key not in features:
+            raise DataError(f"TFDS dataset '{builder.name}' has no feature {label_key!r}; set "
+                            f"data.label_key to one of: {', '.join(sorted(features.keys()))} "
+                            f"(or null for unlabelled data).")
+        label_feature = features[label_key]
+        if not label_feature.tf_dtype.is_integer or tuple(label_feature.shape) != ():
+            raise DataError(f"TFDS dataset '{builder.name}': feature {label_key!r} is not a "
+                            f"scalar integer label; set data.label_key to one (or null).")
+        if isinstance(label_feature, tfds.features.ClassLabel):
+            num_classes = label_feature.num_classes
+            class_names = list(label_feature.names)
+
+    def to_pair(example):
+        x = decode_images(example[image_key], image_dtype.max, image_size)
+        if label_key is None:
+            y = tf.zeros((), tf.int32)
+        else:
+            y = tf.cast(example[label_key], tf.int32)
+        return x, y
+
+    def examples(split):
+        # try_autocache off: build_bundle caches the decoded examples itself (when asked), and
+        # TFDS's own cache would hold a second, undecoded copy.
+        dataset = builder.as_dataset(split=split, shuffle_files=False,
+                                     read_config=tfds.ReadConfig(try_autocache=False))
+        return dataset.map(to_pair, num_parallel_calls=tf.data.AUTOTUNE)
+
+    return build_bundle(
+        name=name,
+        kind="image",
+        train=examples(train_split),
+        test=examples(test_split),
+        num_train=_num_examples(builder, train_split, "train_split"),
+        num_test=_num_examples(builder, test_split, "test_split"),
+        options=options,
+        seed=seed,
+        num_classes=num_classes,
+        class_names=class_names,
+    )
+
+
+@register_source("tfds:")
+def load_tfds(config, seed):
+    """Loads a `tfds:<name>` source (see the module docstring) as a `DataBundle`."""
+    options = parse_common(config, _KEYS)
+    dataset_name = config["name"].partition(":")[2]
+
+    def optional_str(key, default):
+        value = config.get(key, default)
+        return None if value is None else check_str("data", key, value)
+
+    data_dir = optional_str("data_dir", None)
+    image_size = config.get("image_size")
+    if image_size is not None:
+        image_size = check_int("data", "image_size", image_size, minimum=4, maximum=1024)
+    settings = dict(
+        train_split=check_str("data", "train_split", config.get("train_split", "train")),
+        test_split=check_str("data", "test_split", config.get("test_split", "test")),
+        image_key=check_str("data", "image_key", config.get("image_key", "image")),
+        label_key=optional_str("label_key", "label"),
+        image_size=image_size,
+    )
+    builder = prepared_builder(dataset_name, data_dir)
+    if builder is None:
+        build = f"tfds build {dataset_name}" + (f" --data_dir {data_dir}" if data_dir else "")
+        raise DataError(
+            f"TFDS dataset '{dataset_name}' is not prepared in {data_dir_text(data_dir)}, and "
+            f"tfhybrids never downloads; prepare it once with `{build}`.")
+    return bundle_from_builder(builder, name=config["name"], options=options, seed=seed,
+                               **settings)

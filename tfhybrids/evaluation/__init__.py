@@ -1,0 +1,1 @@
+"""Metrics and pictures for trained models."""

@@ -1,0 +1,170 @@
+"""Adversarial autoencoder, unsupervised."""
+
+import tensorflow as tf
+
+from tfhybrids import losses
+from tfhybrids.errors import ConfigError
+from tfhybrids.models.base import HybridModel, output_activation, register_model
+from tfhybrids.validation import check_choice, check_float, check_int
+
+
+@register_model
+class AAE(HybridModel):
+    """Adversarial autoencoder (Makhzani, Shlens, Jaitly, Goodfellow & Frey 2016, arXiv
+    1511.05644), unsupervised, with a deterministic encoder q(z|x) (paper §2, the
+    "deterministic" choice of q).
+
+    An autoencoder whose aggregated posterior q(z) = E_x[q(z|x)] is matched to a prior p(z)
+    by a GAN in code space. Each step has the paper's two phases (§2, "Training"):
+
+    1. Reconstruction: encoder and decoder minimise the reconstruction error
+       L_rec = ||x - dec(enc(x))||^2 (or the Bernoulli NLL).
+    2. Regularisation: the discriminator D on codes minimises
+       -log D(z') - log(1 - D(enc(x))), z' ~ p(z); then the encoder (the generator of this
+       GAN) minimises -log D(enc(x)) (the non-saturating form, Goodfellow et al. 2014).
+
+    Only samples of the prior are needed, so any prior works, including the Swiss roll.
+
+    Args:
+        encoder: keras.Model. x -> z [batch, latent_dim].
+        decoder: keras.Model. z -> x: images in [-1, 1] (tanh) for "squared_error", logits
+            for "bernoulli".
+        discriminator: keras.Model. z -> logit [batch, 1].
+        prior: tfhybrids.priors.Prior. The prior imposed on the codes.
+        latent_dim: int. Size of z.
+        reconstruction_loss: str. "squared_error" or "bernoulli". Defaults to
+            "squared_error".
+        seed: int or None. Seed of the prior samples. Defaults to None.
+
+    Example:
+    >>> from tfhybrids.networks import build_encoder, build_decoder, build_discriminator
+    >>> from tfhybrids.priors import make_prior
+    >>> aae = AAE(build_encoder({"type": "mlp"}, (8, 8, 1), 2),
+    ...           build_decoder({"type": "mlp"}, 2, (8, 8, 1)),
+    ...           build_discriminator({"type": "mlp"}, (2,)),
+    ...           make_prior({"name": "gaussian_mixture"}, 2), latent_dim=2)
+    >>> aae.compile()
+    """
+
+    network_names = ("encoder", "decoder", "discriminator")
+    optimizer_names = ("autoencoder_optimizer", "discriminator_optimizer",
+                       "generator_optimizer")
+    metric_names = ("recon_loss", "d_loss", "g_loss")
+
+    def __init__(self, encoder, decoder, discriminator, prior, latent_dim,
+                 reconstruction_loss="squared_error", seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.discriminator = discriminator
+        self.prior = prior
+        self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
+        self.reconstruction_loss = check_choice("model", "reconstruction_loss",
+                                                reconstruction_loss,
+                                                ("squared_error", "bernoulli"))
+        if prior is None:
+            raise ConfigError("AAE: a prior is required (e.g. prior: {name: gaussian}).")
+        if prior.latent_dim != self.latent_dim:
+            raise ConfigError(
+                f"AAE: the prior has dimension {prior.latent_dim} but latent_dim is "
+                f"{self.latent_dim}; make them equal."
+            )
+        self.image_shape = tuple(encoder.input_shape[1:])
+
+    @classmethod
+    def network_io(cls, args, element_shape, num_classes, prior):
+        latent_dim = check_int("model", "latent_dim", args["latent_dim"], minimum=1)
+        bernoulli = args.get("reconstruction_loss", "squared_error") == "bernoulli"
+        return {
+            "encoder": ("encoder", {"input_shape": element_shape, "output_dim": latent_dim}),
+            "decoder": ("decoder", {"input_dim": latent_dim, "output_shape": element_shape,
+                                    "output_activation": output_activation(bernoulli, element_shape)}),
+            "discriminator": ("discriminator", {"input_shape": (latent_dim,)}),
+        }
+
+    # ------------------------------------------------------------------ inference
+    def encode(self, x, training=False):
+        """Returns the code z = enc(x)."""
+        return self.encoder(x, training=training)
+
+    def encode_outputs(self, x):
+        """Named encoder outputs for export: the code."""
+        return {"code": self.encode(x)}
+
+    def decode(self, z, training=False):
+        """Decodes codes to images in [-1, 1]."""
+        outputs = self.decoder(z, training=training)
+        if self.reconstruction_loss == "bernoulli":
+            return 2.0 * tf.sigmoid(outputs) - 1.0
+        return outputs
+
+    def call(self, x, training=False):
+        """Reconstructs x."""
+        return self.decode(self.encode(x, training=training), training=training)
+
+    def sample_prior(self, num, seed):
+        return self.prior.sample(num, seed)
+
+    # ------------------------------------------------------------------ objective
+    def _reconstruction(self, x, training):
+        z = self.encoder(x, training=training)
+        outputs = self.decoder(z, training=training)
+        if self.reconstruction_loss == "bernoulli":
+            return losses.bernoulli_nll(x, outputs)
+        return losses.squared_error(x, outputs)
+
+    def _discriminator_loss(self, x, training):
+        z_prior = self.prior_samples(self.prior, tf.shape(x)[0])
+        z_data = self.encoder(x, training=training)
+        return losses.minimax_discriminator_loss(
+            self.discriminator(z_prior, training=training),
+            self.discriminator(z_data, training=training),
+        )
+
+    def _generator_loss(self, x, training):
+        z_data = self.encoder(x, training=training)
+        return losses.non_saturating_generator_loss(self.discriminator(z_data, training=training))
+
+    def train_step(self, data):
+        x, _ = self.unpack(data)
+        with tf.GradientTape() as tape:
+            recon = self._reconstruction(x, training=True)
+            loss = self.reduce(recon)
+        self.minimize(tape, loss, "autoencoder_optimizer")
+
+        with tf.GradientTape() as tape:
+            d_loss = self._discriminator_loss(x, training=True)
+            loss = self.reduce(d_loss)
+        self.minimize(tape, loss, "discriminator_optimizer")
+
+        with tf.GradientTape() as tape:
+            g_loss = self._generator_loss(x, training=True)
+            loss = self.reduce(g_loss)
+        self.minimize(tape, loss, "generator_optimizer")
+        return self.update_trackers({"recon_loss": recon, "d_loss": d_loss, "g_loss": g_loss})
+
+    def test_step(self, data):
+        x, _ = self.unpack(data)
+        return self.update_trackers({
+            "recon_loss": self._reconstruction(x, training=False),
+            "d_loss": self._discriminator_loss(x, training=False),
+            "g_loss": self._generator_loss(x, training=False),
+        })
+
+    def player_variables(self, optimizer_name):
+        if optimizer_name == "autoencoder_optimizer":
+            return self.encoder.trainable_variables + self.decoder.trainable_variables
+        if optimizer_name == "discriminator_optimizer":
+            return self.discriminator.trainable_variables
+        return self.encoder.trainable_variables
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(self._networks_config())
+        config.update({
+            "prior": self.prior.get_config(),
+            "latent_dim": self.latent_dim,
+            "reconstruction_loss": self.reconstruction_loss,
+            "seed": self.seed,
+        })
+        return config

@@ -1,0 +1,266 @@
+"""What every hybrid shares: trackers, seeding, optimizers per player, config round-trip.
+
+A model subclass declares
+- `network_names`: attributes holding its networks (serialised in `get_config`),
+- `optimizer_names`: one optimizer per player, named in `compile`, with its default,
+- `metric_names`: the names `train_step`/`test_step` report, exactly,
+and maps each optimizer to the variables it updates in `player_variables`.
+
+Distribution: per-example losses are reduced with `tf.nn.compute_average_loss`, i.e. divided
+by the *global* batch size, so gradients summed across replicas equal the single-device
+gradient; trackers are updated with the per-example values, so the reported figures are the
+global means. Random draws are made for the whole global batch on every replica (same seed,
+same values) and each replica keeps its own slice, so N replicas see exactly the noise one
+device would see for the same global batch.
+"""
+
+import inspect
+
+import keras
+import tensorflow as tf
+
+from tfhybrids.errors import ConfigError, ShapeError
+
+MODELS = {}
+
+
+def register_model(cls):
+    """Registers a model class by name for configs, and with Keras for `.keras` loading."""
+    MODELS[cls.__name__] = cls
+    return keras.saving.register_keras_serializable(package="tfhybrids")(cls)
+
+
+def output_activation(logits, element_shape):
+    """Decoder output: logits for a Bernoulli likelihood, tanh for images in [-1, 1], and
+    linear for unbounded vector data (the 2-D toy sets)."""
+    if logits or len(element_shape) == 1:
+        return "linear"
+    return "tanh"
+
+
+DEFAULT_OPTIMIZER = {"class_name": "Adam", "config": {"learning_rate": 1e-3}}
+
+
+def make_optimizer(spec):
+    """Builds a Keras optimizer from a name, a {"class_name", "config"} dict or an instance."""
+    if isinstance(spec, keras.optimizers.Optimizer):
+        return spec
+    return keras.optimizers.get(spec)
+
+
+class HybridModel(keras.Model):
+    """Base class of the tfhybrids models. See the module docstring for the contract.
+
+    Args:
+        seed: int or None. Seed of the model's `keras.random.SeedGenerator`; the same seed
+            gives the same noise, prior samples and hence the same run. Defaults to None.
+    """
+
+    network_names = ()
+    optimizer_names = ("optimizer",)
+    default_optimizers = {}
+    metric_names = ("loss",)
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        # The networks are functional models, built when they are constructed, so the
+        # model has nothing to build; marking it built lets it be saved before any call.
+        self.built = True
+
+    # ----------------------------------------------------------------- metrics and logs
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def update_trackers(self, values):
+        """Updates each tracker from a per-example tensor (or a scalar) of the same name."""
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    # ----------------------------------------------------------------- compile and players
+    def compile(self, jit_compile=False, steps_per_execution=1, **optimizers):
+        """Configures one optimizer per player.
+
+        Args:
+            jit_compile: bool. XLA-compile the train step. Off by default: on CPU it is
+                slower; turn it on for GPUs.
+            steps_per_execution: int. Train steps per `tf.function` call.
+            **optimizers: one keyword per name in `optimizer_names`, each a Keras optimizer,
+                its name, or a {"class_name", "config"} dict; missing ones get the model's
+                defaults.
+        """
+        unknown = sorted(set(optimizers) - set(self.optimizer_names))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}.compile() got unknown optimizer(s) {unknown}; "
+                f"its players are {list(self.optimizer_names)}."
+            )
+        built = {}
+        for name in self.optimizer_names:
+            spec = optimizers.get(name) or self.default_optimizers.get(name, DEFAULT_OPTIMIZER)
+            built[name] = make_optimizer(spec)
+        first = built[self.optimizer_names[0]]
+        super().compile(optimizer=first, jit_compile=jit_compile,
+                        steps_per_execution=steps_per_execution)
+        for name, optimizer in built.items():
+            setattr(self, name, optimizer)
+            # Building here, inside the strategy scope that compile is called in, is what
+            # lets `fit` run a multi-optimizer train_step under MirroredStrategy.
+            optimizer.build(self.player_variables(name))
+        self._optimizer_specs = {
+            name: keras.saving.serialize_keras_object(opt) for name, opt in built.items()
+        }
+
+    def player_variables(self, optimizer_name):
+        """The trainable variables the optimizer `optimizer_name` updates."""
+        raise NotImplementedError
+
+    def get_compile_config(self):
+        if not getattr(self, "_optimizer_specs", None):
+            return None
+        return dict(self._optimizer_specs)
+
+    def compile_from_config(self, config):
+        optimizers = {
+            name: keras.saving.deserialize_keras_object(spec) for name, spec in config.items()
+        }
+        self.compile(**optimizers)
+
+    def minimize(self, tape, loss, optimizer_name):
+        """Applies the gradient of `loss` (taken on `tape`) with the named player's optimizer."""
+        optimizer = getattr(self, optimizer_name)
+        variables = self.player_variables(optimizer_name)
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            loss = optimizer.scale_loss(loss)
+        gradients = tape.gradient(loss, variables)
+        optimizer.apply(gradients, variables)
+
+    # ----------------------------------------------------------------- distribution helpers
+    @staticmethod
+    def reduce(per_example):
+        """Mean over the global batch: the loss to differentiate under any strategy."""
+        return tf.nn.compute_average_loss(per_example)
+
+    @staticmethod
+    def _replica_position():
+        context = tf.distribute.get_replica_context()
+        if context is None:
+            return 0, 1
+        return context.replica_id_in_sync_group, context.num_replicas_in_sync
+
+    def _local_slice(self, global_values, local_batch):
+        replica_id, _ = self._replica_position()
+        start = tf.cast(replica_id, tf.int32) * local_batch
+        return global_values[start:start + local_batch]
+
+    def draw_seed(self):
+        """A fresh stateless seed (int32 [2]) from the model's seed generator."""
+        return keras.random.randint((2,), 0, 2**31 - 1, seed=self.seed_generator, dtype="int32")
+
+    def normal_noise(self, local_batch, shape):
+        """N(0, 1) noise of shape [local_batch, *shape], this replica's slice of the global draw."""
+        _, replicas = self._replica_position()
+        global_noise = tf.random.stateless_normal(
+            tf.concat([[local_batch * replicas], tf.constant(shape, tf.int32)], 0),
+            seed=self.draw_seed(),
+        )
+        return self._local_slice(global_noise, local_batch)
+
+    def prior_samples(self, prior, local_batch):
+        """Samples of `prior` for this replica's slice of the global batch."""
+        _, replicas = self._replica_position()
+        global_samples = prior.sample(local_batch * replicas, self.draw_seed())
+        return self._local_slice(global_samples, local_batch)
+
+    def prior_samples_for_labels(self, prior, labels):
+        """Label-conditioned prior samples for this replica's labels.
+
+        The labels are placed at this replica's rows of a global-batch-sized label vector, so
+        each row's sample is drawn exactly as on a single device with the same global batch.
+        """
+        replica_id, replicas = self._replica_position()
+        labels = tf.cast(labels, tf.int32)
+        local_batch = tf.shape(labels)[0]
+        start = tf.cast(replica_id, tf.int32) * local_batch
+        padded = tf.pad(labels, [[start, local_batch * replicas - start - local_batch]])
+        global_samples = prior.sample_for_labels(padded, self.draw_seed())
+        return self._local_slice(global_samples, local_batch)
+
+    # ----------------------------------------------------------------- data and shapes
+    @staticmethod
+    def unpack(data):
+        """Splits a batch into (x, y); y is None for unlabelled data."""
+        if isinstance(data, (tuple, list)):
+            if len(data) == 1:
+                return data[0], None
+            return data[0], data[1]
+        return data, None
+
+    def check_input_shape(self, x, expected_shape, what="images"):
+        """Raises ShapeError when x does not have shape [batch, *expected_shape]."""
+        shape = tuple(x.shape[1:])
+        if len(shape) != len(expected_shape) or any(
+            s is not None and e is not None and s != e for s, e in zip(shape, expected_shape)
+        ):
+            raise ShapeError(
+                f"{type(self).__name__} expects {what} of shape (batch, "
+                f"{', '.join(str(s) for s in expected_shape)}), got {tuple(x.shape)}."
+            )
+
+    # ----------------------------------------------------------------- building from a config
+    @classmethod
+    def network_io(cls, args, element_shape, num_classes, prior):
+        """Says how to build each network: {name: (role, builder kwargs)}.
+
+        `role` is "encoder", "decoder" or "discriminator" (see tfhybrids.networks); the
+        kwargs give input and output shapes. Subclasses define this from their arguments.
+        """
+        raise NotImplementedError
+
+    @classmethod
+    def from_settings(cls, settings, prior, element_shape, num_classes=None, seed=None):
+        """Builds the model from the `model:` section of a config.
+
+        Network arguments hold specs (e.g. {type: conv, filters: [32, 64]}) that are built
+        here for the data's shape; every other key is passed to the constructor unchanged.
+        """
+        from tfhybrids.networks import build_decoder, build_discriminator, build_encoder
+
+        builders = {"encoder": build_encoder, "decoder": build_decoder,
+                    "discriminator": build_discriminator}
+        args = {k: v for k, v in settings.items() if k != "class"}
+        if "latent_dim" in inspect.signature(cls.__init__).parameters and "latent_dim" not in args:
+            raise ConfigError(f"model ({cls.__name__}): missing required key 'latent_dim'.")
+        for name, (role, kwargs) in cls.network_io(args, element_shape, num_classes, prior).items():
+            args[name] = builders[role](args.get(name), name=name, **kwargs)
+        if "prior" in inspect.signature(cls.__init__).parameters:
+            args["prior"] = prior
+        args.setdefault("seed", seed)
+        return cls(**args)
+
+    # ----------------------------------------------------------------- config helpers
+    def build(self, input_shape=None):
+        # The networks are functional models built at construction; nothing to create here.
+        self.built = True
+
+    def _networks_config(self):
+        return {
+            name: keras.saving.serialize_keras_object(getattr(self, name))
+            for name in self.network_names
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in cls.network_names:
+            if isinstance(config.get(name), dict):
+                config[name] = keras.saving.deserialize_keras_object(config[name])
+        if isinstance(config.get("prior"), dict):
+            from tfhybrids.priors import Prior
+
+            config["prior"] = Prior.from_config(config["prior"])
+        return cls(**config)

@@ -1,0 +1,183 @@
+"""Variational autoencoder and beta-VAE."""
+
+import keras
+import tensorflow as tf
+
+from tfhybrids import losses
+from tfhybrids.errors import ConfigError
+from tfhybrids.models.base import HybridModel, output_activation, register_model
+from tfhybrids.validation import check_choice, check_float, check_int
+
+
+@register_model
+class VAE(HybridModel):
+    """Variational autoencoder (Kingma & Welling 2014, arXiv 1312.6114) and beta-VAE (Higgins
+    et al. 2017, ICLR, "beta-VAE: Learning basic visual concepts with a constrained variational
+    framework").
+
+    A Gaussian encoder q(z|x) = N(mu(x), diag(sigma^2(x))) sampled by the reparameterisation
+    trick, a decoder p(x|z) (Bernoulli on pixel intensities, or Gaussian with a fixed standard
+    deviation), and the objective, minimised per example:
+
+        L(x) = -E_q[log p(x|z)] + beta * KL(q(z|x) || p(z)).
+
+    beta = 1 is the VAE; beta > 1 is the beta-VAE, which trades reconstruction for a more
+    factorised code. With the standard Gaussian prior the KL is the closed form; with any
+    other prior that has a log-density (e.g. a mixture of Gaussians, as in the AAE-vs-VAE
+    comparison of Makhzani et al. 2016, Fig. 2) it is the one-sample Monte-Carlo estimate
+    log q(z|x) - log p(z).
+
+    Args:
+        encoder: keras.Model. x -> [batch, 2 * latent_dim] (mean and log-variance stacked).
+        decoder: keras.Model. z -> x-shaped outputs: logits for the Bernoulli likelihood,
+            means in [-1, 1] (tanh) for the Gaussian one.
+        latent_dim: int. Size of z.
+        prior: tfhybrids.priors.Prior or None. The prior p(z). Defaults to None: N(0, I).
+        beta: float. Weight of the KL term. Defaults to 1.0.
+        likelihood: str. "bernoulli" or "gaussian". Defaults to "bernoulli".
+        observation_std: float. Standard deviation of the Gaussian likelihood (images in
+            [-1, 1]). Defaults to 0.1.
+        kl_estimator: str. "auto" (closed form for a standard Gaussian prior, Monte-Carlo
+            otherwise), "analytic" or "monte_carlo". Defaults to "auto".
+        seed: int or None. Seed of the model's random draws. Defaults to None.
+
+    Example:
+    >>> from tfhybrids.networks import build_encoder, build_decoder
+    >>> vae = VAE(build_encoder({"type": "mlp"}, (8, 8, 1), 4),
+    ...           build_decoder({"type": "mlp"}, 2, (8, 8, 1), "linear"), latent_dim=2)
+    >>> vae.compile(optimizer={"class_name": "Adam", "config": {"learning_rate": 1e-3}})
+    """
+
+    network_names = ("encoder", "decoder")
+    optimizer_names = ("optimizer",)
+    metric_names = ("loss", "recon_loss", "kl_loss")
+
+    def __init__(self, encoder, decoder, latent_dim, prior=None, beta=1.0,
+                 likelihood="bernoulli", observation_std=0.1, kl_estimator="auto", seed=None,
+                 **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
+        self.prior = prior
+        self.beta = check_float("model", "beta", beta, minimum=0.0)
+        self.likelihood = check_choice("model", "likelihood", likelihood,
+                                       ("bernoulli", "gaussian"))
+        self.observation_std = check_float("model", "observation_std", observation_std,
+                                           minimum=0.0, exclusive_minimum=True)
+        self.kl_estimator = check_choice("model", "kl_estimator", kl_estimator,
+                                         ("auto", "analytic", "monte_carlo"))
+        if encoder.output_shape[-1] != 2 * self.latent_dim:
+            raise ConfigError(
+                f"VAE: the encoder must output 2 * latent_dim = {2 * self.latent_dim} values "
+                f"(mean and log-variance), it outputs {encoder.output_shape[-1]}."
+            )
+        self._use_monte_carlo_kl = self._resolve_kl()
+        self.image_shape = tuple(encoder.input_shape[1:])
+
+    def _resolve_kl(self):
+        standard = self.prior is None or (
+            self.prior.name == "gaussian" and self.prior.config.get("scale", 1.0) == 1.0
+        )
+        if self.kl_estimator == "analytic" and not standard:
+            raise ConfigError(
+                "VAE: kl_estimator 'analytic' needs the standard Gaussian prior; use 'auto' or "
+                "'monte_carlo' for other priors."
+            )
+        if not standard and not self.prior.has_log_prob:
+            raise ConfigError(
+                f"VAE: the '{self.prior.name}' prior has no log-density, which the VAE's KL "
+                "needs; use a gaussian or gaussian_mixture prior, or an adversarial model (AAE)."
+            )
+        return self.kl_estimator == "monte_carlo" or not standard
+
+    @classmethod
+    def network_io(cls, args, element_shape, num_classes, prior):
+        latent_dim = check_int("model", "latent_dim", args["latent_dim"], minimum=1)
+        bernoulli = args.get("likelihood", "bernoulli") == "bernoulli"
+        return {
+            "encoder": ("encoder", {"input_shape": element_shape, "output_dim": 2 * latent_dim}),
+            "decoder": ("decoder", {"input_dim": latent_dim, "output_shape": element_shape,
+                                    "output_activation": output_activation(bernoulli, element_shape)}),
+        }
+
+    # ------------------------------------------------------------------ inference
+    def encode(self, x, training=False):
+        """Returns (mean, log_var) of q(z|x)."""
+        stats = self.encoder(x, training=training)
+        mean, log_var = tf.split(stats, 2, axis=-1)
+        return mean, log_var
+
+    def decode_outputs(self, z, training=False):
+        """The decoder's raw outputs (logits for Bernoulli, means for Gaussian)."""
+        return self.decoder(z, training=training)
+
+    def encode_outputs(self, x):
+        """Named encoder outputs for export: the posterior's mean and log-variance."""
+        mean, log_var = self.encode(x)
+        return {"mean": mean, "log_var": log_var}
+
+    def decode(self, z, training=False):
+        """Decodes codes to images in [-1, 1] (the likelihood's mean)."""
+        outputs = self.decode_outputs(z, training=training)
+        if self.likelihood == "bernoulli":
+            return 2.0 * tf.sigmoid(outputs) - 1.0
+        return outputs
+
+    def call(self, x, training=False):
+        """Reconstructs x through the posterior mean."""
+        mean, _ = self.encode(x, training=training)
+        return self.decode(mean, training=training)
+
+    def sample_prior(self, num, seed):
+        if self.prior is None:
+            return tf.random.stateless_normal([num, self.latent_dim], seed=seed)
+        return self.prior.sample(num, seed)
+
+    # ------------------------------------------------------------------ objective
+    def _reconstruction_nll(self, x, outputs):
+        if self.likelihood == "bernoulli":
+            return losses.bernoulli_nll(x, outputs)
+        return losses.gaussian_nll(x, outputs, tf.math.log(self.observation_std))
+
+    def loss_terms(self, x, training):
+        """Per-example reconstruction NLL, KL and total loss for a batch."""
+        mean, log_var = self.encode(x, training=training)
+        eps = self.normal_noise(tf.shape(x)[0], [self.latent_dim])
+        z = mean + tf.exp(0.5 * log_var) * eps
+        outputs = self.decode_outputs(z, training=training)
+        recon = self._reconstruction_nll(x, outputs)
+        if self._use_monte_carlo_kl:
+            kl = losses.monte_carlo_kl(z, mean, log_var, self.prior.log_prob(z))
+        else:
+            kl = losses.gaussian_kl(mean, log_var)
+        return {"loss": recon + self.beta * kl, "recon_loss": recon, "kl_loss": kl}
+
+    def train_step(self, data):
+        x, _ = self.unpack(data)
+        with tf.GradientTape() as tape:
+            terms = self.loss_terms(x, training=True)
+            loss = self.reduce(terms["loss"])
+        self.minimize(tape, loss, "optimizer")
+        return self.update_trackers(terms)
+
+    def test_step(self, data):
+        x, _ = self.unpack(data)
+        return self.update_trackers(self.loss_terms(x, training=False))
+
+    def player_variables(self, optimizer_name):
+        return self.encoder.trainable_variables + self.decoder.trainable_variables
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(self._networks_config())
+        config.update({
+            "latent_dim": self.latent_dim,
+            "prior": None if self.prior is None else self.prior.get_config(),
+            "beta": self.beta,
+            "likelihood": self.likelihood,
+            "observation_std": self.observation_std,
+            "kl_estimator": self.kl_estimator,
+            "seed": self.seed,
+        })
+        return config

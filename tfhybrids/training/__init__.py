@@ -1,0 +1,1 @@
+"""Training glue: configs, strategies, callbacks, checkpoints and the run loop."""

@@ -1,0 +1,136 @@
+"""Callbacks for `fit`: checkpoints each epoch, TensorBoard images, a non-finite loss guard."""
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfhybrids.errors import TrainingError
+from tfhybrids.evaluation import plots
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Saves a resumable checkpoint at the end of every epoch (see training.checkpoints)."""
+
+    def __init__(self, store, is_chief=True):
+        super().__init__()
+        self.store = store
+        self.is_chief = is_chief
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.is_chief:
+            self.store.save(self.model, epoch + 1)
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Stops training with a clear error when a reported loss becomes NaN or infinite.
+
+    It raises before the epoch's checkpoint is written, so the last checkpoint on disk holds
+    the last good state.
+    """
+
+    def __init__(self, store):
+        super().__init__()
+        self.store = store
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name, value in (logs or {}).items():
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                continue
+            if not math.isfinite(value):
+                latest = self.store.latest() if self.store else None
+                where = (f"the last good checkpoint is {latest[1]} (epoch {latest[0]})"
+                         if latest else "no checkpoint was written yet")
+                raise TrainingError(
+                    f"{name} became {value} at epoch {self.epoch + 1}, step {batch + 1}; "
+                    f"training stopped and {where}. Lower the learning rate or check the data."
+                )
+
+
+class ImageSummaries(keras.callbacks.Callback):
+    """Writes sample grids, reconstructions and 2-D latent plots to TensorBoard.
+
+    Samples decode a fixed set of prior codes each time, so the grids show how one set of
+    samples evolves; reconstructions show fixed test images above their reconstructions.
+    """
+
+    def __init__(self, log_dir, bundle, every=1, num_samples=64, seed=1234):
+        super().__init__()
+        self.log_dir = log_dir
+        self.bundle = bundle
+        self.every = every
+        self.num_samples = num_samples
+        self.seed = seed
+        self.writer = None
+        self.test_x, self.test_y = bundle.arrays("test", limit=2000)
+
+    def on_train_begin(self, logs=None):
+        self.writer = tf.summary.create_file_writer(self.log_dir)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.every or (epoch + 1) % self.every:
+            return
+        images = model_pictures(self.model, self.bundle, self.test_x, self.test_y,
+                                self.num_samples, self.seed)
+        with self.writer.as_default(step=epoch + 1):
+            for name, image in images.items():
+                tf.summary.image(name, image[None], step=epoch + 1)
+        self.writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self.writer is not None:
+            self.writer.flush()
+
+
+def model_pictures(model, bundle, test_x, test_y, num_samples=64, seed=1234):
+    """The pictures of a model at this point: {"samples", "reconstructions", "latent"}.
+
+    Each value is a uint8 [H, W, C] array. Which ones exist depends on what the model can do
+    (a sampler, an encoder, a 2-D code).
+    """
+    pictures = {}
+    is_images = len(bundle.element_shape) == 3
+    factor = max(1, 64 // bundle.element_shape[0]) if is_images else 1
+    if hasattr(model, "sample_prior") and hasattr(model, "decode"):
+        codes = model.sample_prior(num_samples if is_images else 2000,
+                                   tf.constant([seed, 0], tf.int32))
+        samples = np.asarray(model.decode(codes))
+        if is_images:
+            pictures["samples"] = plots.upscale(plots.image_grid(samples, columns=8), factor)
+        else:
+            pictures["samples"] = plots.scatter(samples, reference=test_x, title="samples")
+    if hasattr(model, "encode_outputs") and is_images:
+        originals = test_x[:32]
+        recon = np.asarray(model(originals))
+        rows = []
+        for start in range(0, len(originals), 8):
+            rows.extend([originals[start:start + 8], recon[start:start + 8]])
+        pictures["reconstructions"] = plots.upscale(
+            plots.image_grid(np.concatenate(rows), columns=8), factor)
+    if hasattr(model, "encode_outputs") and getattr(model, "latent_dim", None) == 2:
+        codes = latent_codes(model, test_x)
+        reference = None
+        prior = getattr(model, "prior", None)
+        if prior is not None:
+            reference = np.asarray(prior.sample(2000, tf.constant([seed, 1], tf.int32)))
+        pictures["latent"] = plots.scatter(codes, test_y, title="test codes",
+                                           reference=reference,
+                                           class_names=bundle.class_names)
+    return pictures
+
+
+def latent_codes(model, x, batch_size=500):
+    """The deterministic code of each input: the mean for a VAE, the code for an AAE."""
+    codes = []
+    for start in range(0, len(x), batch_size):
+        outputs = model.encode_outputs(x[start:start + batch_size])
+        code = outputs.get("code", outputs.get("mean"))
+        codes.append(np.asarray(code))
+    return np.concatenate(codes) if codes else np.zeros((0, model.latent_dim), np.float32)

@@ -1,0 +1,86 @@
+"""Per-epoch checkpoints that a killed run resumes from.
+
+A checkpoint is the model's weights together with every optimizer's state and the seed
+generator's state (Keras' `.weights.h5`), plus `state.json` naming the epoch it completes.
+Each file is written under a temporary name and renamed, and `state.json` is replaced last,
+so a kill at any moment leaves the previous complete checkpoint as the one that is read.
+"""
+
+import json
+import os
+
+from tfhybrids.errors import TrainingError
+
+
+def write_json_atomic(path, payload):
+    """Writes JSON to `path` via a temporary file and a rename."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(payload, f, indent=2, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class CheckpointStore:
+    """Saves and restores per-epoch checkpoints in `directory`, keeping the last `keep`."""
+
+    def __init__(self, directory, keep=2):
+        self.directory = directory
+        self.keep = keep
+        self.state_path = os.path.join(directory, "state.json")
+
+    def latest(self):
+        """Returns (epoch, weights_path) of the last complete checkpoint, or None."""
+        if not os.path.exists(self.state_path):
+            return None
+        try:
+            with open(self.state_path) as f:
+                state = json.load(f)
+            path = os.path.join(self.directory, state["weights"])
+            epoch = int(state["epoch"])
+        except (OSError, ValueError, KeyError) as error:
+            raise TrainingError(
+                f"{self.state_path} is unreadable ({error}); delete the checkpoints folder to "
+                "start over."
+            ) from None
+        if not os.path.exists(path):
+            raise TrainingError(
+                f"{self.state_path} names {path}, which is missing; delete the checkpoints "
+                "folder to start over."
+            )
+        return epoch, path
+
+    def save(self, model, epoch, extra=None):
+        """Writes the checkpoint that completes `epoch` (1-based count of finished epochs)."""
+        os.makedirs(self.directory, exist_ok=True)
+        name = f"epoch-{epoch:05d}.weights.h5"
+        tmp = os.path.join(self.directory, f".tmp-{os.getpid()}.weights.h5")
+        model.save_weights(tmp)
+        os.replace(tmp, os.path.join(self.directory, name))
+        write_json_atomic(self.state_path, {"epoch": epoch, "weights": name, **(extra or {})})
+        self._prune(keep_name=name)
+
+    def restore(self, model):
+        """Loads the latest checkpoint into `model` and returns its epoch (0 when none)."""
+        latest = self.latest()
+        if latest is None:
+            return 0
+        epoch, path = latest
+        model.load_weights(path)
+        return epoch
+
+    def _prune(self, keep_name):
+        names = sorted(
+            n for n in os.listdir(self.directory)
+            if n.startswith("epoch-") and n.endswith(".weights.h5")
+        )
+        for name in names[: max(0, len(names) - self.keep)]:
+            if name != keep_name:
+                os.remove(os.path.join(self.directory, name))
+        for name in os.listdir(self.directory):
+            if name.startswith(".tmp-"):
+                try:
+                    os.remove(os.path.join(self.directory, name))
+                except OSError:
+                    pass

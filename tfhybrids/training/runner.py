@@ -1,0 +1,180 @@
+"""Train a model from a config into a run directory, resumably.
+
+A run directory holds:
+
+    config.yaml         the resolved config (defaults filled in)
+    run.json            which model class the run belongs to
+    checkpoints/        per-epoch checkpoints; re-running the same command resumes from them
+    logs/               TensorBoard: train/ and validation/ scalars, images/ pictures
+    model.keras         the trained model (Keras format, reloadable with custom objects)
+    export/<name>/<v>/  SavedModel with serving signatures, in TF Serving's layout
+    samples.png, reconstructions.png, latent.png
+    metrics.json        test-set losses and, for priors with components, how codes fill them
+"""
+
+import datetime
+import os
+
+import keras
+import tensorflow as tf
+import yaml
+
+from tfhybrids.errors import ConfigError, TrainingError
+from tfhybrids.evaluation import plots
+from tfhybrids.evaluation.latent import prior_coverage
+from tfhybrids.export import export_model
+from tfhybrids.training.callbacks import (
+    EpochCheckpoint,
+    ImageSummaries,
+    NonFiniteGuard,
+    latent_codes,
+    model_pictures,
+)
+from tfhybrids.training.checkpoints import CheckpointStore, write_json_atomic
+from tfhybrids.training.config import model_class
+
+RUN_FILE = "run.json"
+
+
+def _check_workdir(workdir, cls):
+    """Refuses a workdir that holds a run of another model class."""
+    path = os.path.join(workdir, RUN_FILE)
+    if not os.path.exists(path):
+        return
+    import json
+
+    try:
+        with open(path) as f:
+            previous = json.load(f).get("model_class")
+    except (OSError, ValueError):
+        previous = None
+    if previous and previous != cls.__name__:
+        raise TrainingError(
+            f"{workdir} holds a run of {previous}, not {cls.__name__}; use another --workdir "
+            "or delete that one."
+        )
+
+
+def build_run(config, strategy=None):
+    """Builds data, prior and compiled model for a validated config.
+
+    Returns (bundle, model, strategy).
+    """
+    from tfhybrids.data import load_data
+    from tfhybrids.priors import make_prior
+    from tfhybrids.training.strategies import make_strategy
+
+    train = config["train"]
+    cls = model_class(config["model"])
+    strategy = strategy or make_strategy(train["strategy"], train["num_devices"])
+    bundle = load_data(config["data"], seed=train["seed"])
+    latent_dim = config["model"].get("latent_dim")
+    prior = None
+    if latent_dim is not None:
+        prior = make_prior(config.get("prior") or {"name": "gaussian"}, latent_dim=latent_dim)
+    elif config.get("prior"):
+        raise ConfigError(f"prior: {cls.__name__} has no latent code to put a prior on.")
+    keras.utils.set_random_seed(train["seed"])
+    with strategy.scope():
+        model = cls.from_settings(config["model"], prior, bundle.element_shape,
+                                  num_classes=bundle.num_classes, seed=train["seed"])
+        model.compile(jit_compile=train["jit_compile"],
+                      steps_per_execution=train["steps_per_execution"],
+                      **config["optimizers"])
+    return bundle, model, strategy
+
+
+def train(config, workdir, log=print):
+    """Trains the model of `config` in `workdir`, resuming from its last checkpoint.
+
+    Args:
+        config: dict. A validated config (see training.config.load_config).
+        workdir: str. The run directory.
+        log: callable. Where progress messages go.
+
+    Returns:
+        dict: the metrics written to metrics.json.
+    """
+    cls = model_class(config["model"])
+    os.makedirs(workdir, exist_ok=True)
+    _check_workdir(workdir, cls)
+    write_json_atomic(os.path.join(workdir, RUN_FILE), {
+        "model_class": cls.__name__,
+        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    })
+    with open(os.path.join(workdir, "config.yaml"), "w") as f:
+        yaml.safe_dump(config, f, sort_keys=False)
+
+    train_settings = config["train"]
+    if train_settings["deterministic"]:
+        tf.config.experimental.enable_op_determinism()
+    bundle, model, strategy = build_run(config)
+
+    store = CheckpointStore(os.path.join(workdir, "checkpoints"),
+                            keep=train_settings["keep_checkpoints"])
+    initial_epoch = store.restore(model)
+    epochs = train_settings["epochs"]
+    if initial_epoch:
+        log(f"Resuming {cls.__name__} from epoch {initial_epoch} ({store.latest()[1]}).")
+
+    logs_dir = os.path.join(workdir, "logs")
+    callbacks = [
+        NonFiniteGuard(store),
+        keras.callbacks.TensorBoard(log_dir=logs_dir, write_graph=False, update_freq="epoch"),
+        ImageSummaries(os.path.join(logs_dir, "images"), bundle,
+                       every=train_settings["image_every"]),
+        EpochCheckpoint(store),
+    ]
+    if initial_epoch < epochs:
+        model.fit(
+            bundle.train,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=train_settings["steps_per_epoch"],
+            validation_data=bundle.test,
+            callbacks=callbacks,
+            verbose=train_settings["verbose"],
+        )
+    return finish(model, bundle, config, workdir, log)
+
+
+def evaluate_run(model, bundle):
+    """Test-set losses plus, where the prior has components, how the codes fill them."""
+    results = model.evaluate(bundle.test, return_dict=True, verbose=0)
+    metrics = {"test": {k: float(v) for k, v in results.items()}}
+    prior = getattr(model, "prior", None)
+    if hasattr(model, "encode_outputs") and prior is not None:
+        means = prior.component_means()
+        if means is not None:
+            x, _ = bundle.arrays("test")
+            metrics["prior_coverage"] = prior_coverage(latent_codes(model, x), means)
+    return metrics
+
+
+def finish(model, bundle, config, workdir, log=print):
+    """Writes metrics.json, model.keras, the PNGs and the SavedModel export of a trained run."""
+    metrics = evaluate_run(model, bundle)
+    metrics["model_class"] = type(model).__name__
+    metrics["epochs"] = config["train"]["epochs"]
+    metrics["data"] = bundle.name
+
+    tmp_model = os.path.join(workdir, f".tmp-{os.getpid()}.keras")
+    model.save(tmp_model)
+    os.replace(tmp_model, os.path.join(workdir, "model.keras"))
+
+    test_x, test_y = bundle.arrays("test", limit=2000)
+    for name, image in model_pictures(model, bundle, test_x, test_y).items():
+        plots.write_png(os.path.join(workdir, f"{name}.png"), image)
+
+    if config["train"]["export"]:
+        name = config["train"]["export_name"] or type(model).__name__.lower()
+        path = export_model(model, os.path.join(workdir, "export"), name)
+        metrics["export"] = os.path.relpath(path, workdir)
+        log(f"Exported SavedModel to {path}")
+    write_json_atomic(os.path.join(workdir, "metrics.json"), metrics)
+    log(f"Test metrics: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics["test"].items()))
+    if "prior_coverage" in metrics:
+        coverage = metrics["prior_coverage"]
+        log(f"Prior coverage: {coverage['components_filled']}/{coverage['num_components']} "
+            f"components filled, shares {coverage['min_share']:.3f}-{coverage['max_share']:.3f}")
+    return metrics
