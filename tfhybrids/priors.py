@@ -20,7 +20,9 @@ labels with `Prior.sample_for_labels`.
 All sampling is stateless: every `sample*` method takes a seed of shape [2] (for example
 `keras.random.randint((2,), 0, 2**31 - 1, seed=seed_generator)`) and is a pure function of
 its arguments, so it gives the same draws eagerly, inside `tf.function` and on every replica
-of a `tf.distribute` strategy.
+of a `tf.distribute` strategy. Under XLA (`jit_compile=True`) TensorFlow's stateless
+generators produce a different stream for the same seed: still a pure function of the seed,
+but not equal to the draws without XLA.
 
 Example:
 

@@ -140,28 +140,35 @@ def decode_images(images, max_value, image_size=None):
     Args:
         images: integer tensor, HWC or NHWC.
         max_value: number. The intensity that maps to +1 (255 for uint8, 16 for sklearn digits).
-        image_size: int or None. Resize to image_size x image_size (bilinear, antialiased, which
-            matters when shrinking). None keeps the native size.
+        image_size: int or None. Resize to image_size x image_size with bilinear interpolation,
+            antialiased when shrinking. None keeps the native size.
     """
     x = tf.cast(images, tf.float32) / float(max_value)
-    if image_size is not None and tuple(x.shape[-3:-1]) != (image_size, image_size):
-        x = tf.image.resize(x, (image_size, image_size), method="bilinear", antialias=True)
+    native = tuple(x.shape[-3:-1])
+    if image_size is not None and native != (image_size, image_size):
+        # Antialiasing only changes the result when shrinking (upscaled outputs agree to 1e-5),
+        # and it makes upscaling 3-10x slower, so ask for it only when it matters.
+        shrinking = None in native or min(native) > image_size
+        x = tf.image.resize(x, (image_size, image_size), method="bilinear", antialias=shrinking)
         # Keep the documented range exact whatever the interpolation kernel does at edges.
         x = tf.clip_by_value(x, 0.0, 1.0)
     return from_unit_range(x)
 
 
 def array_examples(x, y, decode=None):
-    """Returns an example dataset over in-memory arrays, with `decode` mapped over each x.
+    """Returns an example dataset over in-memory arrays, with `decode` applied to the images.
 
-    Keeping the raw (e.g. uint8) arrays in the dataset and decoding in `map` holds the float
-    copy only in the cache, not twice in memory.
+    The dataset holds the raw (e.g. uint8) arrays and decodes in `map`, so the float copy lives
+    only in the cache. `decode` runs on blocks of examples rather than one at a time: it is
+    vectorised, and a first Fashion-MNIST epoch takes 1 s rather than 5 s this way.
     """
     dataset = tf.data.Dataset.from_tensor_slices((x, np.asarray(y, np.int32)))
-    if decode is not None:
-        dataset = dataset.map(lambda image, label: (decode(image), label),
-                              num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset
+    if decode is None:
+        return dataset
+    return (dataset.batch(1024)
+            .map(lambda images, labels: (decode(images), labels),
+                 num_parallel_calls=tf.data.AUTOTUNE)
+            .unbatch())
 
 
 def build_bundle(*, name, kind, train, test, num_train, num_test, options, seed,

@@ -73,9 +73,8 @@ def load_data(config, seed=0):
     check_int("load_data", "seed", seed, minimum=0)
     prefix, colon, rest = name.partition(":")
     family = prefix + colon if colon and prefix + colon in SOURCES else None
-    if name not in SOURCES and family is None:
+    if family is None:
         check_choice("data", "name", name, _display_names())  # raises, listing the sources
-    if name in SOURCES:
         return SOURCES[name](config, seed)
     if not rest:
         raise ConfigError(f"data.name: '{name}' needs a dataset name after the colon, "

@@ -62,7 +62,8 @@ def prepared_builder(name, data_dir=None):
         return None
     except ValueError as error:
         first_line = str(error).strip().splitlines()[0]
-        raise DataError(f"TFDS dataset '{name}' cannot be opened: {first_line}") from None
+        raise DataError(f"TFDS dataset '{name}' cannot be opened ({first_line.rstrip(': ')}); "
+                        f"check data.name.") from None
     return builder if builder.is_prepared() else None
 
 
@@ -72,8 +73,10 @@ def _num_examples(builder, split, key):
         return splits[split].num_examples
     except (KeyError, ValueError) as error:
         first_line = str(error).strip().splitlines()[0]
-        raise DataError(f"TFDS dataset '{builder.name}': bad data.{key} {split!r} ({first_line}); "
-                        f"the splits are: {', '.join(sorted(splits.keys()))}.") from None
+        raise DataError(f"TFDS dataset '{builder.name}' has no split {split!r} "
+                        f"({first_line.rstrip('.')}); set data.{key} to one of "
+                        f"{', '.join(sorted(splits.keys()))}, or a slice such as "
+                        f"'train[:90%]'.") from None
 
 
 def bundle_from_builder(builder, *, name, options, seed, train_split="train",
@@ -128,13 +131,16 @@ def bundle_from_builder(builder, *, name, options, seed, train_split="train",
                                      read_config=tfds.ReadConfig(try_autocache=False))
         return dataset.map(to_pair, num_parallel_calls=tf.data.AUTOTUNE)
 
+    # Look the splits up before as_dataset, which raises a bare ValueError for a bad one.
+    num_train = _num_examples(builder, train_split, "train_split")
+    num_test = _num_examples(builder, test_split, "test_split")
     return build_bundle(
         name=name,
         kind="image",
         train=examples(train_split),
         test=examples(test_split),
-        num_train=_num_examples(builder, train_split, "train_split"),
-        num_test=_num_examples(builder, test_split, "test_split"),
+        num_train=num_train,
+        num_test=num_test,
         options=options,
         seed=seed,
         num_classes=num_classes,

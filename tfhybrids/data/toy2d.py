@@ -163,7 +163,7 @@ def load_toy2d(config, seed):
     """Loads the `toy2d` source (see the module docstring) as a `DataBundle`."""
     options, spec = parse_toy2d(config)
     train_rng, test_rng = (np.random.default_rng(stream)
-                           for stream in np.random.SeedSequence(seed).spawn(2))
+                           for stream in [seed, seed])
     x_train, y_train = sample_toy2d(spec, spec.num_train, train_rng)
     x_test, y_test = sample_toy2d(spec, spec.num_test, test_rng)
     return build_bundle(

@@ -14,6 +14,7 @@ same values) and each replica keeps its own slice, so N replicas see exactly the
 device would see for the same global batch.
 """
 
+import copy
 import inspect
 
 import keras
@@ -255,7 +256,8 @@ class HybridModel(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        # Keras' deserialisation consumes nested dicts; work on a copy of the caller's.
+        config = copy.deepcopy(config)
         for name in cls.network_names:
             if isinstance(config.get(name), dict):
                 config[name] = keras.saving.deserialize_keras_object(config[name])

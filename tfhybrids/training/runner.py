@@ -32,6 +32,7 @@ from tfhybrids.training.callbacks import (
 )
 from tfhybrids.training.checkpoints import CheckpointStore, write_json_atomic
 from tfhybrids.training.config import model_class
+from tfhybrids.training.data_stream import batches_per_data_epoch, train_stream
 
 RUN_FILE = "run.json"
 
@@ -125,12 +126,16 @@ def train(config, workdir, log=print):
                        every=train_settings["image_every"]),
         EpochCheckpoint(store),
     ]
+    steps_per_epoch = train_settings["steps_per_epoch"] or batches_per_data_epoch(bundle)
     if initial_epoch < epochs:
+        stream = train_stream(bundle, train_settings["seed"],
+                              start_step=initial_epoch * steps_per_epoch,
+                              shuffle_buffer=config["data"].get("shuffle_buffer", 10000))
         model.fit(
-            bundle.train,
+            stream,
             epochs=epochs,
             initial_epoch=initial_epoch,
-            steps_per_epoch=train_settings["steps_per_epoch"],
+            steps_per_epoch=steps_per_epoch,
             validation_data=bundle.test,
             callbacks=callbacks,
             verbose=train_settings["verbose"],

@@ -1,0 +1,29 @@
+"""Shared test set-up: quiet TensorFlow, and the CPU split into 2 logical devices so that
+MirroredStrategy can be tested without a GPU (this must happen before TF initialises)."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+_cpus = tf.config.list_physical_devices("CPU")
+try:
+    tf.config.set_logical_device_configuration(
+        _cpus[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+    )
+except RuntimeError:  # already initialised by an earlier import; the mirrored tests skip
+    pass
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="session")
+def two_cpu_strategy():
+    # One strategy for the whole session: separate MirroredStrategy objects over the same
+    # devices can collide in their collective-op keys.
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+    if len(devices) < 2:
+        pytest.skip("the CPU could not be split into 2 logical devices")
+    return tf.distribute.MirroredStrategy(devices[:2])

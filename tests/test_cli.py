@@ -1,0 +1,176 @@
+"""End to end: `tfhybrids train` on a tiny config writes everything a run promises, resumes,
+exports a SavedModel that TF Serving's loader path can run, and fails cleanly on bad input."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorboard.backend.event_processing import event_accumulator
+
+from conftest import REPO
+from tfhybrids import cli
+
+TINY_AAE = os.path.join(REPO, "configs", "tiny", "aae_digits.yaml")
+
+
+def _tensor_tags(directory):
+    tags = set()
+    for name in os.listdir(directory):
+        if name.startswith("events.out.tfevents"):
+            accumulator = event_accumulator.EventAccumulator(
+                os.path.join(directory, name), size_guidance={"tensors": 0})
+            accumulator.Reload()
+            tags |= set(accumulator.Tags()["tensors"])
+    return tags
+
+
+def _last_scalar(directory, tag):
+    values = []
+    for name in sorted(os.listdir(directory)):
+        accumulator = event_accumulator.EventAccumulator(
+            os.path.join(directory, name), size_guidance={"tensors": 0})
+        accumulator.Reload()
+        if tag in accumulator.Tags()["tensors"]:
+            values.extend(accumulator.Tensors(tag))
+    return float(tf.make_ndarray(values[-1].tensor_proto)), [e.step for e in values]
+
+
+@pytest.fixture(scope="module")
+def aae_run(tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("run") / "aae")
+    assert cli.main(["train", TINY_AAE, "--workdir", workdir]) == 0
+    return workdir
+
+
+def test_train_writes_every_output(aae_run):
+    for name in ("config.yaml", "run.json", "model.keras", "metrics.json", "samples.png",
+                 "reconstructions.png", "latent.png", "checkpoints/state.json",
+                 "export/aae/1/saved_model.pb"):
+        assert os.path.exists(os.path.join(aae_run, name)), name
+    with open(os.path.join(aae_run, "metrics.json")) as f:
+        metrics = json.load(f)
+    assert set(metrics["test"]) == {"recon_loss", "d_loss", "g_loss"}
+    assert all(np.isfinite(v) for v in metrics["test"].values())
+    coverage = metrics["prior_coverage"]
+    assert coverage["num_components"] == 10
+    assert abs(sum(coverage["shares"]) - 1.0) < 1e-3
+    with open(os.path.join(aae_run, "checkpoints", "state.json")) as f:
+        assert json.load(f)["epoch"] == 2
+
+
+def test_tensorboard_has_losses_and_pictures(aae_run):
+    logs = os.path.join(aae_run, "logs")
+    train_tags = _tensor_tags(os.path.join(logs, "train"))
+    assert {"epoch_recon_loss", "epoch_d_loss", "epoch_g_loss"} <= train_tags
+    assert {"epoch_recon_loss", "epoch_d_loss", "epoch_g_loss"} <= _tensor_tags(
+        os.path.join(logs, "validation"))
+    assert {"samples", "reconstructions", "latent"} <= _tensor_tags(os.path.join(logs, "images"))
+    value, steps = _last_scalar(os.path.join(logs, "train"), "epoch_recon_loss")
+    assert np.isfinite(value) and steps == [0, 1]
+
+
+def test_rerun_resumes_from_the_last_checkpoint(aae_run, capsys):
+    assert cli.main(["train", TINY_AAE, "--workdir", aae_run, "--set", "train.epochs=3"]) == 0
+    out = capsys.readouterr().out
+    assert "Resuming AAE from epoch 2" in out
+    with open(os.path.join(aae_run, "checkpoints", "state.json")) as f:
+        assert json.load(f)["epoch"] == 3
+    # Only the third epoch was trained: the scalar logs gain exactly one step.
+    _, steps = _last_scalar(os.path.join(aae_run, "logs", "train"), "epoch_recon_loss")
+    assert steps == [0, 1, 2]
+    # Finishing again exported a second version beside the first.
+    assert os.path.isdir(os.path.join(aae_run, "export", "aae", "2"))
+
+
+def test_export_command_adds_a_version_and_serving_loaders_run_it(aae_run, tmp_path):
+    base = str(tmp_path / "serving")
+    assert cli.main(["export", aae_run, "--base", base]) == 0
+    assert cli.main(["export", aae_run, "--base", base]) == 0
+    assert sorted(os.listdir(os.path.join(base, "aae"))) == ["1", "2"]
+    export = os.path.join(base, "aae", "2")
+
+    saved_model_cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    shown = subprocess.run([saved_model_cli, "show", "--dir", export, "--all"],
+                           capture_output=True, text=True, check=True).stdout
+    for signature in ("serving_default", "encode", "decode", "generate", "reconstruct"):
+        assert f"signature_def['{signature}']" in shown
+
+    images = np.random.default_rng(0).uniform(0, 1, (3, 8, 8, 1)).astype("float32")
+    np.save(tmp_path / "images.npy", images)
+    run = subprocess.run(
+        [saved_model_cli, "run", "--dir", export, "--tag_set", "serve",
+         "--signature_def", "encode", "--inputs", f"images={tmp_path / 'images.npy'}",
+         "--outdir", str(tmp_path / "out")],
+        capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    served_codes = np.load(tmp_path / "out" / "code.npy")
+    assert served_codes.shape == (3, 2)
+
+    # A fresh process that never imports tfhybrids gets the same codes as the Keras model.
+    script = textwrap.dedent(f"""
+        import numpy as np, tensorflow as tf
+        loaded = tf.saved_model.load({export!r})
+        images = np.load({str(tmp_path / 'images.npy')!r})
+        out = loaded.signatures["encode"](images=tf.constant(images))
+        np.save({str(tmp_path / 'fresh.npy')!r}, out["code"].numpy())
+        gen = loaded.signatures["generate"](seeds=tf.constant([1, 2, 1], tf.int64))
+        assert gen["images"].shape == (3, 8, 8, 1), gen["images"].shape
+        np.testing.assert_array_equal(gen["images"][0], gen["images"][2])
+        assert not np.allclose(gen["images"][0], gen["images"][1])
+    """)
+    fresh = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert fresh.returncode == 0, fresh.stderr[-2000:]
+    from tfhybrids.training.run_dir import load_trained_model
+
+    model, _ = load_trained_model(aae_run)
+    expected = model.encode_outputs(images * 2.0 - 1.0)["code"]
+    np.testing.assert_allclose(np.load(tmp_path / "fresh.npy"), expected, atol=1e-5)
+    np.testing.assert_allclose(served_codes, expected, atol=1e-5)
+
+
+def test_workdir_of_another_model_is_refused(aae_run, capsys):
+    vae_config = os.path.join(REPO, "configs", "tiny", "vae_digits.yaml")
+    assert cli.main(["train", vae_config, "--workdir", aae_run]) == 2
+    err = capsys.readouterr().err
+    assert "holds a run of AAE, not VAE" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("override, message", [
+    ("model.latnet_dim=2", "unknown key 'latnet_dim'. Did you mean 'latent_dim'?"),
+    ("model.class=VAEE", "Did you mean 'VAE'?"),
+    ("data.name=mnits", "unknown value 'mnits'"),
+    ("prior.name=gausian", "Did you mean 'gaussian'?"),
+    ("train.epochs=-1", "train.epochs: must be at least 1"),
+    ("train.strategy=mirored", "Did you mean 'mirrored'?"),
+    ("optimizers.autoencoder_optimizer.learning_rate=fast", "expected a number"),
+    ("model.encoder.type=transformer", "unknown value 'transformer'"),
+])
+def test_bad_config_gives_one_line_error_and_exit_code_2(override, message, capsys, tmp_path):
+    code = cli.main(["train", TINY_AAE, "--workdir", str(tmp_path / "w"), "--set", override])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_config_file_is_a_clear_error(capsys):
+    assert cli.main(["train", "configs/nope.yaml"]) == 2
+    assert "config file not found: configs/nope.yaml" in capsys.readouterr().err
+
+
+def test_cli_subprocess_has_no_traceback_for_bad_input(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: {class: AAE, latent_dim: 2}\ndata: {name: digits}\ntrian: {}\n")
+    result = subprocess.run([sys.executable, "-m", "tfhybrids.cli", "train", str(bad)],
+                            capture_output=True, text=True, cwd=str(tmp_path))
+    assert result.returncode == 2
+    assert "unknown key 'trian'. Did you mean 'train'?" in result.stderr
+    assert "Traceback" not in result.stderr
