@@ -27,3 +27,9 @@ def two_cpu_strategy():
     if len(devices) < 2:
         pytest.skip("the CPU could not be split into 2 logical devices")
     return tf.distribute.MirroredStrategy(devices[:2])
+
+
+def pytest_generate_tests(metafunc):
+    """Runs each ModelContract test once per case of the test class."""
+    if "case_name" in metafunc.fixturenames and metafunc.cls is not None:
+        metafunc.parametrize("case_name", sorted(metafunc.cls.CASES))

@@ -1,13 +1,24 @@
-"""The shared harness every model runs through (see test_models.py).
+"""The shared harness every model runs through.
 
-A *case* is a small config (model section, prior, data shape) for one model; the harness
-builds it the way `tfhybrids train` does and checks the contract of STYLE.md.
+A model's test module subclasses `ModelContract` and fills in `CASES` (small configs for the
+model) and `METRIC_NAMES` (what train_step/test_step report, exactly):
+
+    class TestVAEContract(ModelContract):
+        METRIC_NAMES = {"loss", "recon_loss", "kl_loss"}
+        CASES = {"mlp": {"model": {...}, "prior": {...}, "shape": (8, 8, 1)}}
+
+Every `test_*` method below then runs once per case (conftest.py parametrises `case_name`
+from the class's CASES). A case may also give "num_classes" and "optimizers". Models that
+need labels get int32 labels in [0, num_classes).
 """
+
+import os
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfhybrids.export import export_model, serving_functions
 from tfhybrids.priors import make_prior
 from tfhybrids.training.config import model_class, validate
 
@@ -56,3 +67,126 @@ def snapshot(variables):
 
 def changed(before, variables):
     return [not np.allclose(b, v.numpy()) for b, v in zip(before, variables)]
+
+
+def model_weights(model):
+    """Every variable but the seed generator's state (which draws advance by design)."""
+    return [v for v in model.weights if "seed_generator" not in v.path]
+
+
+class ModelContract:
+    """The contract of STYLE.md, checked for every case of a subclass."""
+
+    CASES = {}
+    METRIC_NAMES = set()
+
+    def test_config_round_trip_gives_the_same_model(self, case_name):
+        case = self.CASES[case_name]
+        model = make_model(case)
+        config = model.get_config()
+        clone = type(model).from_config(config)
+        assert clone.get_config() == config
+        clone.set_weights(model.get_weights())
+        x, y = make_batch(case)
+        inputs = model.call_inputs(x, y)
+        np.testing.assert_allclose(clone(inputs), model(inputs), atol=1e-6)
+
+    def test_call_output_is_finite_and_shaped_like_the_data(self, case_name):
+        case = self.CASES[case_name]
+        model = make_model(case)
+        x, y = make_batch(case)
+        out = model(model.call_inputs(x, y))
+        assert tuple(out.shape) == x.shape
+        assert np.all(np.isfinite(out))
+        if len(case["shape"]) == 3:
+            assert np.all(np.abs(out) <= 1.0)
+
+    def test_fit_step_updates_every_player_and_reports_its_metrics(self, case_name):
+        case = self.CASES[case_name]
+        model = make_model(case)
+        players = {p: model.player_variables(p) for p in model.optimizer_names}
+        before = {p: snapshot(v) for p, v in players.items()}
+        history = model.fit(make_dataset(case, num_batches=1), epochs=1, verbose=0)
+        for player, variables in players.items():
+            moved = changed(before[player], variables)
+            stuck = [v.path for v, m in zip(variables, moved) if not m]
+            assert not stuck, f"{player} did not update {stuck}"
+            assert int(getattr(model, player).iterations.numpy()) == 1
+        assert set(history.history) == self.METRIC_NAMES
+        assert all(np.isfinite(v[-1]) for v in history.history.values())
+
+    def test_evaluate_changes_no_weight(self, case_name):
+        case = self.CASES[case_name]
+        model = make_model(case)
+        weights = model_weights(model)
+        before = snapshot(weights)
+        results = model.evaluate(make_dataset(case), return_dict=True, verbose=0)
+        assert not any(changed(before, weights))
+        assert set(results) == self.METRIC_NAMES
+        assert all(np.isfinite(v) for v in results.values())
+
+    def test_keras_save_and_reload_give_the_same_model(self, case_name, tmp_path):
+        case = self.CASES[case_name]
+        model = make_model(case)
+        model.fit(make_dataset(case, num_batches=1), epochs=1, verbose=0)
+        path = os.path.join(tmp_path, "model.keras")
+        model.save(path)
+        loaded = keras.saving.load_model(path)
+        x, y = make_batch(case, seed=3)
+        inputs = model.call_inputs(x, y)
+        np.testing.assert_allclose(loaded(inputs), model(inputs), atol=1e-5)
+        for player in model.optimizer_names:
+            original, restored = getattr(model, player), getattr(loaded, player)
+            assert int(restored.iterations.numpy()) == int(original.iterations.numpy())
+            for a, b in zip(original.variables, restored.variables):
+                np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+        # A reloaded model keeps training.
+        history = loaded.fit(make_dataset(case, num_batches=1), epochs=1, verbose=0)
+        assert all(np.isfinite(v[-1]) for v in history.history.values())
+
+    def test_two_replicas_match_one_device(self, case_name, two_cpu_strategy):
+        """Same global batch, same seed: the same losses and weights after two steps."""
+        case = self.CASES[case_name]
+        single = make_model(case, seed=7)
+        mirrored = make_model(case, seed=7, strategy=two_cpu_strategy)
+        mirrored.set_weights(single.get_weights())
+        dataset = make_dataset(case, batch_size=8, num_batches=2)
+        logs_single = single.fit(dataset, epochs=1, verbose=0).history
+        logs_mirrored = mirrored.fit(dataset, epochs=1, verbose=0).history
+        for key in logs_single:
+            np.testing.assert_allclose(logs_mirrored[key], logs_single[key], rtol=2e-4,
+                                       atol=2e-4, err_msg=key)
+        for a, b in zip(model_weights(single), model_weights(mirrored)):
+            np.testing.assert_allclose(np.asarray(b.numpy()), a.numpy(), rtol=1e-3, atol=1e-4,
+                                       err_msg=a.path)
+
+    def test_export_signatures_match_the_model(self, case_name, tmp_path):
+        """Each exported signature, reloaded, gives what the in-memory model gives."""
+        case = self.CASES[case_name]
+        model = make_model(case)
+        path = export_model(model, str(tmp_path), "model")
+        loaded = tf.saved_model.load(path)
+        functions = serving_functions(model)
+        assert set(loaded.signatures) == set(functions)
+        x, y = make_batch(case, batch_size=3, seed=5)
+        unit_x = (x + 1.0) / 2.0 if len(case["shape"]) == 3 else x
+        for name, (function, input_signature) in functions.items():
+            inputs = {}
+            for spec in input_signature:
+                if spec.name in ("images", "points"):
+                    inputs[spec.name] = tf.constant(unit_x)
+                elif spec.name == "seeds":
+                    inputs[spec.name] = tf.constant([5, 6, 5], tf.int64)
+                elif spec.name == "codes":
+                    inputs[spec.name] = tf.random.stateless_normal(
+                        [3, spec.shape[-1]], seed=[1, 2])
+                elif spec.name == "labels":
+                    inputs[spec.name] = tf.constant(y, spec.dtype)
+                else:
+                    raise AssertionError(f"no test input for signature input {spec.name}")
+            served = loaded.signatures[name](**inputs)
+            expected = function(*[inputs[s.name] for s in input_signature])
+            assert set(served) == set(expected), name
+            for key in expected:
+                np.testing.assert_allclose(served[key], expected[key], atol=1e-5,
+                                           err_msg=f"{name}/{key}")

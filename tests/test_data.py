@@ -41,7 +41,8 @@ def check_structure(bundle, kind, element_shape):
     assert x.shape == (bundle.batch_size,) + element_shape
     assert y.shape == (bundle.batch_size,)
     # drop_remainder on train, every example on test.
-    assert batch_sizes(bundle.train) == [bundle.batch_size] * (bundle.num_train // bundle.batch_size)
+    full_batches = bundle.num_train // bundle.batch_size
+    assert batch_sizes(bundle.train) == [bundle.batch_size] * full_batches
     test_sizes = batch_sizes(bundle.test)
     assert sum(test_sizes) == bundle.num_test
     assert test_sizes[:-1] == [bundle.batch_size] * (len(test_sizes) - 1)

@@ -31,12 +31,12 @@ SPLITS = ("train", "test")
 
 
 def to_unit_range(x):
-    """Maps values from [-1, 1] (the bundles' image range) to [0, 1]. Works on arrays and tensors."""
+    """Maps values from [-1, 1] (the bundles' image range) to [0, 1]; arrays or tensors."""
     return (x + 1.0) / 2.0
 
 
 def from_unit_range(x):
-    """Maps values from [0, 1] to [-1, 1] (the bundles' image range). Works on arrays and tensors."""
+    """Maps values from [0, 1] to [-1, 1] (the bundles' image range); arrays or tensors."""
     return x * 2.0 - 1.0
 
 

@@ -1,4 +1,5 @@
-"""`fashion_mnist`: Zalando's Fashion-MNIST (60000 train / 10000 test 28x28 grey images, 10 classes).
+"""`fashion_mnist`: Zalando's Fashion-MNIST (60000 train / 10000 test 28x28 grey images,
+10 classes).
 
 Read from local files only, never downloaded:
 1. the four gzip IDX files (MNIST's format) in `path`, as installed by the Debian package
@@ -19,6 +20,7 @@ Pixels 0..255 are mapped to [-1, 1]. Shape (S, S, 1).
 
 import dataclasses
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -79,7 +81,7 @@ def read_idx(path, magic):
     found, *dims = struct.unpack(f">{1 + num_dims}i", raw[:header_size])  # big-endian int32s
     if found != magic:
         raise _corrupt(path, f"magic number {found}, expected {magic}")
-    expected = int(np.prod(dims))
+    expected = math.prod(dims)
     if min(dims) < 0 or len(raw) - header_size != expected:
         raise _corrupt(path, f"{len(raw) - header_size} data bytes, but its header promises "
                              f"{' x '.join(map(str, dims))} = {expected}")

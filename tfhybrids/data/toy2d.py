@@ -46,7 +46,7 @@ _DATASET_KEYS = {
     "grid": ("std", "grid_size", "spacing"),
     "swiss_roll": ("noise", "num_segments"),
 }
-# scikit-learn's make_swiss_roll parameter range, and a scale that brings the roll to about unit size.
+# scikit-learn's make_swiss_roll parameter range, and a scale bringing the roll to about unit size.
 _ROLL_T_MIN = 1.5 * math.pi
 _ROLL_T_MAX = 4.5 * math.pi
 _ROLL_SCALE = 7.5
@@ -163,7 +163,7 @@ def load_toy2d(config, seed):
     """Loads the `toy2d` source (see the module docstring) as a `DataBundle`."""
     options, spec = parse_toy2d(config)
     train_rng, test_rng = (np.random.default_rng(stream)
-                           for stream in [seed, seed])
+                           for stream in np.random.SeedSequence(seed).spawn(2))
     x_train, y_train = sample_toy2d(spec, spec.num_train, train_rng)
     x_test, y_test = sample_toy2d(spec, spec.num_test, test_rng)
     return build_bundle(

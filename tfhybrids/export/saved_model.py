@@ -95,7 +95,9 @@ def serving_functions(model):
 
         functions["generate"] = (generate, [seed_spec])
 
-    default = "encode" if "encode" in functions else "generate"
+    functions.update(model.extra_serving_functions())
+    default = getattr(model, "default_signature", None) or (
+        "encode" if "encode" in functions else "generate")
     functions["serving_default"] = functions[default]
     return functions
 

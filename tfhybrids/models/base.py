@@ -192,6 +192,22 @@ class HybridModel(keras.Model):
         return self._local_slice(global_samples, local_batch)
 
     # ----------------------------------------------------------------- data and shapes
+    def call_inputs(self, x, y=None):
+        """What `call` takes for a batch (x, y) of data: x itself by default.
+
+        A pure GAN returns codes (its call generates), a conditional model (x, condition).
+        Used by the test harness, pictures and export.
+        """
+        return x
+
+    def extra_serving_functions(self):
+        """Model-specific signatures beyond the generic ones: {name: (fn, input_signature)}.
+
+        Override to add e.g. a conditional `generate`, `classify` or `translate_x_to_y`;
+        an entry with a generic name replaces the generic one.
+        """
+        return {}
+
     @staticmethod
     def unpack(data):
         """Splits a batch into (x, y); y is None for unlabelled data."""

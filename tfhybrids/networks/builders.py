@@ -28,7 +28,8 @@ ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "tanh", "swish")
 _COMMON_KEYS = {"type", "activation", "batch_norm", "dropout"}
 _SPEC_KEYS = {
     "mlp": _COMMON_KEYS | {"hidden_units"},
-    "conv": _COMMON_KEYS | {"filters", "kernel_size", "sync_batch_norm", "init_std"},
+    "conv": _COMMON_KEYS | {"filters", "kernel_size", "sync_batch_norm", "init_std",
+                            "joint_units"},
 }
 _DEFAULTS = {
     "mlp": {"hidden_units": [512, 512], "batch_norm": False, "dropout": 0.0},
@@ -41,6 +42,8 @@ _DEFAULTS = {
         # distribution strategy, so N replicas train exactly like one device.
         "sync_batch_norm": True,
         "init_std": 0.02,
+        # Dense layers after the conv features are joined with vector inputs (joint nets).
+        "joint_units": [],
     },
 }
 
@@ -78,6 +81,8 @@ def normalize_spec(spec, where="network"):
         check_bool(where, "sync_batch_norm", full["sync_batch_norm"])
         full["init_std"] = check_float(where, "init_std", full["init_std"], 0.0,
                                        exclusive_minimum=True)
+        full["joint_units"] = check_int_list(where, "joint_units", full["joint_units"],
+                                             allow_empty=True)
     return full
 
 
@@ -98,7 +103,8 @@ def _conv_init(spec):
 def _flat_inputs(input_shapes, name):
     """Inputs for one or several tensors, flattened and concatenated (for joint models)."""
     if isinstance(input_shapes, dict):
-        inputs = {k: keras.Input(shape=tuple(s), name=f"{name}_{k}") for k, s in input_shapes.items()}
+        inputs = {k: keras.Input(shape=tuple(s), name=f"{name}_{k}")
+                  for k, s in input_shapes.items()}
         parts = list(inputs.values())
     else:
         inputs = keras.Input(shape=tuple(input_shapes), name=f"{name}_input")
@@ -144,20 +150,40 @@ def _check_image_shape(shape, where):
 def build_encoder(spec, input_shape, output_dim, name="encoder"):
     """Builds x -> vector of size `output_dim` (codes, or mean and log-variance stacked).
 
+    Several inputs (a dict of name -> shape) make a *joint* network, e.g. the discriminator
+    D(x, z) of BiGAN/ALI or an encoder E(x, c) conditioned on a label: with an MLP all inputs
+    are flattened and concatenated; with a conv network the one image input goes through the
+    conv stack, and its flattened features are concatenated with the vector inputs before the
+    output layer (after `joint_units` dense layers, if given).
+
     Args:
         spec: dict. Network spec (see `normalize_spec`).
-        input_shape: tuple, or dict of name -> tuple for several inputs that are flattened
-            and concatenated (an MLP only).
+        input_shape: tuple, or dict of input name -> tuple.
         output_dim: int. Size of the output vector (no activation: the model decides).
         name: str. Name of the keras.Model.
     """
     spec = normalize_spec(spec, name)
     if spec["type"] == "conv":
-        if isinstance(input_shape, dict):
-            raise ConfigError(f"{name}: a conv network takes one image input; use type: mlp.")
-        _check_image_shape(input_shape, name)
-        inputs = keras.Input(shape=tuple(input_shape), name=f"{name}_input")
-        x = _conv_trunk(inputs, spec, spec.get("activation", "leaky_relu"))
+        shapes = input_shape if isinstance(input_shape, dict) else {"input": input_shape}
+        images = [k for k, v in shapes.items() if len(v) == 3]
+        if len(images) != 1:
+            raise ConfigError(
+                f"{name}: a conv network takes exactly one image input, got inputs "
+                f"{ {k: tuple(v) for k, v in shapes.items()} }; use type: mlp for vector data."
+            )
+        inputs = {k: keras.Input(shape=tuple(v), name=f"{name}_{k}") for k, v in shapes.items()}
+        x = _conv_trunk(inputs[images[0]], spec, spec.get("activation", "leaky_relu"))
+        vectors = [layers.Flatten()(inputs[k]) if len(shapes[k]) > 1 else inputs[k]
+                   for k in shapes if k != images[0]]
+        if vectors:
+            x = layers.Concatenate()([x, *vectors])
+            for units in spec.get("joint_units", []):
+                x = layers.Dense(units)(x)
+                x = _activation(spec.get("activation", "leaky_relu"))(x)
+                if spec["dropout"]:
+                    x = layers.Dropout(spec["dropout"])(x)
+        if not isinstance(input_shape, dict):
+            inputs = inputs["input"]
     else:
         inputs, x = _flat_inputs(input_shape, name)
         x = _mlp_trunk(x, spec, "relu")
