@@ -5,8 +5,15 @@ line on stderr with exit code 2; `--debug` shows the traceback instead.
 """
 
 import argparse
+import importlib
 import os
 import sys
+
+# Modules that add subcommands (see build_parser); missing ones are skipped.
+COMMAND_MODULES = (
+    "tfhybrids.evaluation.commands",   # evaluate, explore, bench
+    "tfhybrids.serving.commands",      # predict, serving-config
+)
 
 
 def _quiet_tensorflow():
@@ -69,6 +76,17 @@ def build_parser():
     export.add_argument("--name", help="model name (default: the model class, lower case)")
     export.add_argument("--version", type=int, help="version number (default: next free)")
     export.set_defaults(func=cmd_export)
+
+    # Further commands live beside the code they drive: each module has
+    # `register(subparsers)`, which adds its parsers with `set_defaults(func=...)`.
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if not module_name.startswith(error.name or "\0"):
+                raise
+            continue
+        module.register(commands)
     return parser
 
 
