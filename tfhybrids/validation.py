@@ -70,7 +70,16 @@ def check_int(where, key, value, minimum=None, maximum=None):
 
 
 def check_float(where, key, value, minimum=None, maximum=None, exclusive_minimum=False):
-    """Returns `value` as float, raising ConfigError for non-numbers or out-of-range values."""
+    """Returns `value` as float, raising ConfigError for non-numbers or out-of-range values.
+
+    Strings that spell a number are accepted: PyYAML (YAML 1.1) reads `1e-4` without a dot
+    as a string, a common surprise in configs.
+    """
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(
             f"{where}.{key}: expected a number, got {type(value).__name__} ({value!r})."

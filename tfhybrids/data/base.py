@@ -209,6 +209,10 @@ def build_bundle(*, name, kind, train, test, num_train, num_test, options, seed,
     def finish(dataset):
         return dataset.prefetch(tf.data.AUTOTUNE) if options.prefetch else dataset
 
+    # Sources that decode in blocks (batch-map-unbatch) lose tf.data's cardinality; state it,
+    # so Keras knows how long an epoch is instead of running each iterator dry.
+    train = train.apply(tf.data.experimental.assert_cardinality(int(num_train)))
+    test = test.apply(tf.data.experimental.assert_cardinality(int(num_test)))
     train_batches, test_batches = train, test
     if options.cache:
         train_batches, test_batches = train.cache(), test.cache()

@@ -15,12 +15,14 @@ device would see for the same global batch.
 """
 
 import copy
+import functools
 import inspect
 
 import keras
 import tensorflow as tf
 
 from tfhybrids.errors import ConfigError, ShapeError
+from tfhybrids.validation import check_int
 
 MODELS = {}
 
@@ -62,8 +64,29 @@ class HybridModel(keras.Model):
     default_optimizers = {}
     metric_names = ("loss",)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Marks, while train_step is traced, that tracker updates come from training (see
+        # update_trackers); model authors write plain train_steps.
+        if "train_step" in cls.__dict__:
+            original = cls.__dict__["train_step"]
+
+            @functools.wraps(original)
+            def train_step(self, data):
+                self._in_train_step = True
+                try:
+                    return original(self, data)
+                finally:
+                    self._in_train_step = False
+
+            cls.train_step = train_step
+
+    _in_train_step = False
+
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
+        if seed is not None:
+            seed = check_int("model", "seed", seed, minimum=0)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
@@ -77,19 +100,37 @@ class HybridModel(keras.Model):
         return list(self.trackers.values())
 
     def update_trackers(self, values):
-        """Updates each tracker from a per-example tensor (or a scalar) of the same name."""
+        """Updates each tracker from a per-example tensor (or a scalar) of the same name.
+
+        When the model skips non-finite batches, non-finite training values are left out of
+        the averages (the step that produced them was not applied either); evaluation
+        reports them as they are.
+        """
         for name, value in values.items():
-            self.trackers[name].update_state(value)
+            if getattr(self, "skip_nonfinite", False) and self._in_train_step:
+                value = tf.convert_to_tensor(value)
+                finite = tf.math.is_finite(value)
+                self.trackers[name].update_state(
+                    tf.where(finite, value, tf.zeros_like(value)),
+                    sample_weight=tf.cast(finite, value.dtype))
+            else:
+                self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     # ----------------------------------------------------------------- compile and players
-    def compile(self, jit_compile=False, steps_per_execution=1, **optimizers):
+    def compile(self, jit_compile=False, steps_per_execution=1, skip_nonfinite=False,
+                **optimizers):
         """Configures one optimizer per player.
 
         Args:
             jit_compile: bool. XLA-compile the train step. Off by default: on CPU it is
                 slower; turn it on for GPUs.
             steps_per_execution: int. Train steps per `tf.function` call.
+            skip_nonfinite: bool. Skip the update of a player whose gradients are not finite
+                (NaN or Inf) instead of applying it. Implemented with Keras'
+                LossScaleOptimizer, which makes the skip decision across replicas; the
+                trainer resets its scale to 1 after each skip (see training.callbacks).
+                Always on under a mixed_float16 policy, where loss scaling needs it.
             **optimizers: one keyword per name in `optimizer_names`, each a Keras optimizer,
                 its name, or a {"class_name", "config"} dict; missing ones get the model's
                 defaults.
@@ -100,10 +141,18 @@ class HybridModel(keras.Model):
                 f"{type(self).__name__}.compile() got unknown optimizer(s) {unknown}; "
                 f"its players are {list(self.optimizer_names)}."
             )
+        self.skip_nonfinite = bool(skip_nonfinite)
+        mixed_float16 = keras.config.dtype_policy().name == "mixed_float16"
         built = {}
         for name in self.optimizer_names:
             spec = optimizers.get(name) or self.default_optimizers.get(name, DEFAULT_OPTIMIZER)
-            built[name] = make_optimizer(spec)
+            optimizer = make_optimizer(spec)
+            if (self.skip_nonfinite or mixed_float16) and not isinstance(
+                    optimizer, keras.optimizers.LossScaleOptimizer):
+                optimizer = keras.optimizers.LossScaleOptimizer(
+                    optimizer, initial_scale=2.0**15 if mixed_float16 else 1.0,
+                    dynamic_growth_steps=2000 if mixed_float16 else 2**30)
+            built[name] = optimizer
         first = built[self.optimizer_names[0]]
         super().compile(optimizer=first, jit_compile=jit_compile,
                         steps_per_execution=steps_per_execution)
@@ -115,6 +164,7 @@ class HybridModel(keras.Model):
         self._optimizer_specs = {
             name: keras.saving.serialize_keras_object(opt) for name, opt in built.items()
         }
+        self._optimizer_specs["skip_nonfinite"] = self.skip_nonfinite
 
     def player_variables(self, optimizer_name):
         """The trainable variables the optimizer `optimizer_name` updates."""
@@ -126,17 +176,21 @@ class HybridModel(keras.Model):
         return dict(self._optimizer_specs)
 
     def compile_from_config(self, config):
+        config = dict(config)
+        skip_nonfinite = config.pop("skip_nonfinite", False)
         optimizers = {
             name: keras.saving.deserialize_keras_object(spec) for name, spec in config.items()
         }
-        self.compile(**optimizers)
+        self.compile(skip_nonfinite=skip_nonfinite, **optimizers)
 
     def minimize(self, tape, loss, optimizer_name):
         """Applies the gradient of `loss` (taken on `tape`) with the named player's optimizer."""
         optimizer = getattr(self, optimizer_name)
         variables = self.player_variables(optimizer_name)
         if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            loss = optimizer.scale_loss(loss)
+            # Scale inside the tape, so the gradient is taken of the scaled loss.
+            with tape:
+                loss = optimizer.scale_loss(loss)
         gradients = tape.gradient(loss, variables)
         optimizer.apply(gradients, variables)
 

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from tfhybrids.errors import TrainingError
 from tfhybrids.evaluation import plots
+from tfhybrids.training.checkpoints import fault_point
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -23,22 +24,48 @@ class EpochCheckpoint(keras.callbacks.Callback):
             self.store.save(self.model, epoch + 1)
 
 
+class FaultPoints(keras.callbacks.Callback):
+    """Lets the resume tests kill training mid-epoch (see checkpoints.fault_point)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        fault_point("train_batch")
+
+
 class NonFiniteGuard(keras.callbacks.Callback):
     """Stops training with a clear error when a reported loss becomes NaN or infinite.
 
     It raises before the epoch's checkpoint is written, so the last checkpoint on disk holds
-    the last good state.
+    the last good state. With `skip=True` (train.on_nonfinite: skip_batch) the model has
+    already declined to apply non-finite updates; this callback then counts the skipped
+    player updates, resets the loss scale that recorded them, and reports them per epoch.
     """
 
-    def __init__(self, store):
+    def __init__(self, store, skip=False, log=print):
         super().__init__()
         self.store = store
+        self.skip = skip
+        self.log = log
         self.epoch = 0
+        self.skipped = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
+        self.skipped = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.skip and self.skipped:
+            self.log(f"Epoch {epoch + 1}: skipped {self.skipped} player update(s) with "
+                     "non-finite gradients.")
 
     def on_train_batch_end(self, batch, logs=None):
+        if self.skip:
+            for name in self.model.optimizer_names:
+                optimizer = getattr(self.model, name)
+                scale = getattr(optimizer, "dynamic_scale", None)
+                if scale is not None and float(scale.numpy()) < 1.0:
+                    self.skipped += 1
+                    scale.assign(1.0)
+            return
         for name, value in (logs or {}).items():
             try:
                 value = float(value)

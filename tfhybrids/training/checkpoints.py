@@ -8,6 +8,9 @@ so a kill at any moment leaves the previous complete checkpoint as the one that 
 
 import json
 import os
+import signal
+
+import numpy as np
 
 from tfhybrids.errors import TrainingError
 
@@ -20,6 +23,47 @@ def write_json_atomic(path, payload):
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _seed_variables(model):
+    # Keras' weights files leave out SeedGenerator states; without them a resumed run would
+    # replay the noise of the first epochs.
+    return {v.path: v for v in model.variables if v.path.endswith("seed_generator_state")}
+
+
+def seed_states(model):
+    """The state of every SeedGenerator in `model`, as {variable path: list of ints}."""
+    return {path: [int(x) for x in v.numpy().ravel()] for path, v in _seed_variables(model).items()}
+
+
+def restore_seed_states(model, states):
+    """Restores what `seed_states` saved."""
+    variables = _seed_variables(model)
+    for path, value in states.items():
+        if path in variables:
+            variables[path].assign(np.asarray(value, dtype=variables[path].dtype).reshape(
+                variables[path].shape))
+
+
+def fault_point(name):
+    """Kills this process with SIGKILL at the named point when TFHYBRIDS_FAULT says so.
+
+    Used by the resume tests to kill a run at exact moments (mid-epoch, while a checkpoint or
+    an export is being written). TFHYBRIDS_FAULT is "point" or "point:N" (the N-th time the
+    point is reached, 1-based).
+    """
+    wanted = os.environ.get("TFHYBRIDS_FAULT")
+    if not wanted:
+        return
+    point, _, count = wanted.partition(":")
+    if point != name:
+        return
+    _FAULT_COUNTS[name] = _FAULT_COUNTS.get(name, 0) + 1
+    if _FAULT_COUNTS[name] >= int(count or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+_FAULT_COUNTS = {}
 
 
 class CheckpointStore:
@@ -57,8 +101,15 @@ class CheckpointStore:
         name = f"epoch-{epoch:05d}.weights.h5"
         tmp = os.path.join(self.directory, f".tmp-{os.getpid()}.weights.h5")
         model.save_weights(tmp)
+        fault_point("checkpoint_weights_written")
         os.replace(tmp, os.path.join(self.directory, name))
-        write_json_atomic(self.state_path, {"epoch": epoch, "weights": name, **(extra or {})})
+        fault_point("checkpoint_renamed")
+        write_json_atomic(self.state_path, {
+            "epoch": epoch,
+            "weights": name,
+            "seed_states": seed_states(model),
+            **(extra or {}),
+        })
         self._prune(keep_name=name)
 
     def restore(self, model):
@@ -68,6 +119,8 @@ class CheckpointStore:
             return 0
         epoch, path = latest
         model.load_weights(path)
+        with open(self.state_path) as f:
+            restore_seed_states(model, json.load(f).get("seed_states", {}))
         return epoch
 
     def _prune(self, keep_name):

@@ -114,9 +114,9 @@ def _optimizer_spec(player, spec):
     options = {k: v for k, v in spec.items() if k != "name"}
     for key, value in options.items():
         if key in ("nesterov", "amsgrad"):
-            check_bool(where, key, value)
+            options[key] = check_bool(where, key, value)
         else:
-            check_float(where, key, value, minimum=0.0)
+            options[key] = check_float(where, key, value, minimum=0.0)
     if "learning_rate" in options and options["learning_rate"] <= 0:
         raise ConfigError(f"{where}.learning_rate: must be positive, got {options['learning_rate']}.")
     return {"class_name": OPTIMIZER_CLASSES[name], "config": options}

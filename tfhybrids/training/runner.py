@@ -25,13 +25,15 @@ from tfhybrids.evaluation.latent import prior_coverage
 from tfhybrids.export import export_model
 from tfhybrids.training.callbacks import (
     EpochCheckpoint,
+    FaultPoints,
     ImageSummaries,
     NonFiniteGuard,
     latent_codes,
     model_pictures,
 )
-from tfhybrids.training.checkpoints import CheckpointStore, write_json_atomic
+from tfhybrids.training.checkpoints import CheckpointStore, fault_point, write_json_atomic
 from tfhybrids.training.config import model_class
+from tfhybrids.validation import check_int
 from tfhybrids.training.data_stream import batches_per_data_epoch, train_stream
 
 RUN_FILE = "run.json"
@@ -56,32 +58,43 @@ def _check_workdir(workdir, cls):
         )
 
 
+def build_model(config, element_shape, num_classes=None, strategy=None):
+    """Builds the prior and the compiled model of a validated config for data of a shape."""
+    from tfhybrids.priors import make_prior
+
+    train = config["train"]
+    cls = model_class(config["model"])
+    latent_dim = config["model"].get("latent_dim")
+    prior = None
+    if latent_dim is not None:
+        latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
+        prior = make_prior(config.get("prior") or {"name": "gaussian"}, latent_dim=latent_dim)
+    elif config.get("prior"):
+        raise ConfigError(f"prior: {cls.__name__} has no latent code to put a prior on.")
+    strategy = strategy or tf.distribute.get_strategy()
+    keras.utils.set_random_seed(train["seed"])
+    with strategy.scope():
+        model = cls.from_settings(config["model"], prior, element_shape,
+                                  num_classes=num_classes, seed=train["seed"])
+        model.compile(jit_compile=train["jit_compile"],
+                      steps_per_execution=train["steps_per_execution"],
+                      skip_nonfinite=train["on_nonfinite"] == "skip_batch",
+                      **config["optimizers"])
+    return model
+
+
 def build_run(config, strategy=None):
     """Builds data, prior and compiled model for a validated config.
 
     Returns (bundle, model, strategy).
     """
     from tfhybrids.data import load_data
-    from tfhybrids.priors import make_prior
     from tfhybrids.training.strategies import make_strategy
 
     train = config["train"]
-    cls = model_class(config["model"])
     strategy = strategy or make_strategy(train["strategy"], train["num_devices"])
     bundle = load_data(config["data"], seed=train["seed"])
-    latent_dim = config["model"].get("latent_dim")
-    prior = None
-    if latent_dim is not None:
-        prior = make_prior(config.get("prior") or {"name": "gaussian"}, latent_dim=latent_dim)
-    elif config.get("prior"):
-        raise ConfigError(f"prior: {cls.__name__} has no latent code to put a prior on.")
-    keras.utils.set_random_seed(train["seed"])
-    with strategy.scope():
-        model = cls.from_settings(config["model"], prior, bundle.element_shape,
-                                  num_classes=bundle.num_classes, seed=train["seed"])
-        model.compile(jit_compile=train["jit_compile"],
-                      steps_per_execution=train["steps_per_execution"],
-                      **config["optimizers"])
+    model = build_model(config, bundle.element_shape, bundle.num_classes, strategy)
     return bundle, model, strategy
 
 
@@ -114,18 +127,22 @@ def train(config, workdir, log=print):
     store = CheckpointStore(os.path.join(workdir, "checkpoints"),
                             keep=train_settings["keep_checkpoints"])
     initial_epoch = store.restore(model)
+    if initial_epoch:
+        _apply_configured_learning_rates(model, config)
     epochs = train_settings["epochs"]
     if initial_epoch:
         log(f"Resuming {cls.__name__} from epoch {initial_epoch} ({store.latest()[1]}).")
 
     logs_dir = os.path.join(workdir, "logs")
     callbacks = [
-        NonFiniteGuard(store),
+        NonFiniteGuard(store, skip=train_settings["on_nonfinite"] == "skip_batch", log=log),
         keras.callbacks.TensorBoard(log_dir=logs_dir, write_graph=False, update_freq="epoch"),
         ImageSummaries(os.path.join(logs_dir, "images"), bundle,
                        every=train_settings["image_every"]),
         EpochCheckpoint(store),
     ]
+    if os.environ.get("TFHYBRIDS_FAULT"):
+        callbacks.append(FaultPoints())
     steps_per_epoch = train_settings["steps_per_epoch"] or batches_per_data_epoch(bundle)
     if initial_epoch < epochs:
         stream = train_stream(bundle, train_settings["seed"],
@@ -137,10 +154,22 @@ def train(config, workdir, log=print):
             initial_epoch=initial_epoch,
             steps_per_epoch=steps_per_epoch,
             validation_data=bundle.test,
+            shuffle=False,
             callbacks=callbacks,
             verbose=train_settings["verbose"],
         )
     return finish(model, bundle, config, workdir, log)
+
+
+def _apply_configured_learning_rates(model, config):
+    """The checkpoint restores each optimizer's learning rate; the config's value wins, so a
+    run can be resumed with a new learning rate."""
+    for name, spec in config["optimizers"].items():
+        rate = spec["config"].get("learning_rate")
+        optimizer = getattr(model, name)
+        inner = getattr(optimizer, "inner_optimizer", optimizer)
+        if isinstance(rate, float) and isinstance(inner.learning_rate, tf.Variable | keras.Variable):
+            inner.learning_rate.assign(rate)
 
 
 def evaluate_run(model, bundle):
@@ -176,6 +205,7 @@ def finish(model, bundle, config, workdir, log=print):
         path = export_model(model, os.path.join(workdir, "export"), name)
         metrics["export"] = os.path.relpath(path, workdir)
         log(f"Exported SavedModel to {path}")
+    fault_point("before_metrics")
     write_json_atomic(os.path.join(workdir, "metrics.json"), metrics)
     log(f"Test metrics: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics["test"].items()))
     if "prior_coverage" in metrics:

@@ -1,0 +1,74 @@
+"""A run killed with SIGKILL at any moment resumes with the same command and ends where an
+uninterrupted run ends: the data order, optimizer and seed states all come back."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+from tfhybrids import cli
+
+TINY_AAE = os.path.join(REPO, "configs", "tiny", "aae_digits.yaml")
+SETTINGS = ["--set", "train.epochs=3", "--set", "train.image_every=0"]
+
+
+def _train_in_process(workdir, *extra):
+    assert cli.main(["train", TINY_AAE, "--workdir", str(workdir), *SETTINGS, *extra]) == 0
+
+
+def _train_killed_at(workdir, fault):
+    env = {**os.environ, "TFHYBRIDS_FAULT": fault, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(
+        [sys.executable, "-m", "tfhybrids.cli", "train", TINY_AAE, "--workdir", str(workdir),
+         *SETTINGS], env=env, capture_output=True, text=True, timeout=300)
+
+
+def _final_state(workdir):
+    with open(os.path.join(workdir, "metrics.json")) as f:
+        metrics = json.load(f)
+    with open(os.path.join(workdir, "checkpoints", "state.json")) as f:
+        state = json.load(f)
+    return metrics, state
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("uninterrupted")
+    _train_in_process(workdir)
+    return _final_state(workdir)
+
+
+@pytest.mark.parametrize("fault, epochs_done_when_killed", [
+    ("train_batch:6", 1),                     # mid-epoch 2 (4 steps an epoch)
+    ("checkpoint_weights_written:2", 1),      # epoch 2's weights written, not yet renamed
+    ("checkpoint_renamed:2", 1),              # renamed, state.json not yet replaced
+    ("export_written:1", 3),                  # training done, SavedModel not yet in place
+])
+def test_killed_run_resumes_to_the_uninterrupted_result(fault, epochs_done_when_killed,
+                                                        reference, tmp_path):
+    killed = _train_killed_at(tmp_path, fault)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    state_path = os.path.join(tmp_path, "checkpoints", "state.json")
+    if epochs_done_when_killed:
+        with open(state_path) as f:
+            assert json.load(f)["epoch"] == epochs_done_when_killed
+    assert not os.path.exists(os.path.join(tmp_path, "metrics.json"))
+    # Nothing half-written is visible where a reader looks.
+    export_dir = os.path.join(tmp_path, "export", "aae")
+    if os.path.isdir(export_dir):
+        assert [d for d in os.listdir(export_dir) if not d.startswith(".tmp-")] == []
+
+    _train_in_process(tmp_path)
+
+    metrics, state = _final_state(tmp_path)
+    ref_metrics, ref_state = reference
+    assert state["epoch"] == ref_state["epoch"] == 3
+    assert state["seed_states"] == ref_state["seed_states"]
+    for key, value in ref_metrics["test"].items():
+        np.testing.assert_allclose(metrics["test"][key], value, rtol=1e-4, err_msg=key)
+    assert sorted(os.listdir(os.path.join(tmp_path, "export", "aae"))) == ["1"]
