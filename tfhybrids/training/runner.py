@@ -12,10 +12,12 @@ A run directory holds:
     metrics.json        test-set losses and, for priors with components, how codes fill them
 """
 
+import contextlib
 import datetime
 import os
 
 import keras
+import numpy as np
 import tensorflow as tf
 import yaml
 
@@ -33,8 +35,10 @@ from tfhybrids.training.callbacks import (
 )
 from tfhybrids.training.checkpoints import CheckpointStore, fault_point, write_json_atomic
 from tfhybrids.training.config import model_class
-from tfhybrids.validation import check_int
+from tfhybrids.training import custom_loop
 from tfhybrids.training.data_stream import batches_per_data_epoch, train_stream
+from tfhybrids.training.strategies import is_chief, make_strategy, needs_custom_loop
+from tfhybrids.validation import check_int
 
 RUN_FILE = "run.json"
 
@@ -89,7 +93,6 @@ def build_run(config, strategy=None):
     Returns (bundle, model, strategy).
     """
     from tfhybrids.data import load_data
-    from tfhybrids.training.strategies import make_strategy
 
     train = config["train"]
     strategy = strategy or make_strategy(train["strategy"], train["num_devices"])
@@ -101,6 +104,9 @@ def build_run(config, strategy=None):
 def train(config, workdir, log=print):
     """Trains the model of `config` in `workdir`, resuming from its last checkpoint.
 
+    Under a multi-worker strategy every worker runs this with the same config and workdir (a
+    shared file system); only the chief writes to the workdir.
+
     Args:
         config: dict. A validated config (see training.config.load_config).
         workdir: str. The run directory.
@@ -110,37 +116,44 @@ def train(config, workdir, log=print):
         dict: the metrics written to metrics.json.
     """
     cls = model_class(config["model"])
-    os.makedirs(workdir, exist_ok=True)
-    _check_workdir(workdir, cls)
-    write_json_atomic(os.path.join(workdir, RUN_FILE), {
-        "model_class": cls.__name__,
-        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    })
-    with open(os.path.join(workdir, "config.yaml"), "w") as f:
-        yaml.safe_dump(config, f, sort_keys=False)
-
     train_settings = config["train"]
+    # The strategy first: a multi-worker strategy must exist before TensorFlow runs any op.
+    strategy = make_strategy(train_settings["strategy"], train_settings["num_devices"])
+    chief = is_chief(strategy)
+    if chief:
+        os.makedirs(workdir, exist_ok=True)
+        _check_workdir(workdir, cls)
+        write_json_atomic(os.path.join(workdir, RUN_FILE), {
+            "model_class": cls.__name__,
+            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                timespec="seconds"),
+        })
+        with open(os.path.join(workdir, "config.yaml"), "w") as f:
+            yaml.safe_dump(config, f, sort_keys=False)
     if train_settings["deterministic"]:
         tf.config.experimental.enable_op_determinism()
-    bundle, model, strategy = build_run(config)
+    with dtype_policy(train_settings["mixed_precision"]):
+        bundle, model, strategy = build_run(config, strategy)
 
     store = CheckpointStore(os.path.join(workdir, "checkpoints"),
                             keep=train_settings["keep_checkpoints"])
     initial_epoch = store.restore(model)
     if initial_epoch:
         _apply_configured_learning_rates(model, config)
-    epochs = train_settings["epochs"]
-    if initial_epoch:
         log(f"Resuming {cls.__name__} from epoch {initial_epoch} ({store.latest()[1]}).")
+    epochs = train_settings["epochs"]
 
     logs_dir = os.path.join(workdir, "logs")
-    callbacks = [
-        NonFiniteGuard(store, skip=train_settings["on_nonfinite"] == "skip_batch", log=log),
-        keras.callbacks.TensorBoard(log_dir=logs_dir, write_graph=False, update_freq="epoch"),
-        ImageSummaries(os.path.join(logs_dir, "images"), bundle,
-                       every=train_settings["image_every"]),
-        EpochCheckpoint(store),
-    ]
+    callbacks = [NonFiniteGuard(store, skip=train_settings["on_nonfinite"] == "skip_batch",
+                                log=log)]
+    if chief:
+        callbacks += [
+            keras.callbacks.TensorBoard(log_dir=logs_dir, write_graph=False,
+                                        update_freq="epoch"),
+            ImageSummaries(os.path.join(logs_dir, "images"), bundle,
+                           every=train_settings["image_every"]),
+            EpochCheckpoint(store),
+        ]
     if os.environ.get("TFHYBRIDS_FAULT"):
         callbacks.append(FaultPoints())
     steps_per_epoch = train_settings["steps_per_epoch"] or batches_per_data_epoch(bundle)
@@ -148,17 +161,59 @@ def train(config, workdir, log=print):
         stream = train_stream(bundle, train_settings["seed"],
                               start_step=initial_epoch * steps_per_epoch,
                               shuffle_buffer=config["data"].get("shuffle_buffer", 10000))
-        model.fit(
-            stream,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps_per_epoch,
-            validation_data=bundle.test,
-            shuffle=False,
-            callbacks=callbacks,
-            verbose=train_settings["verbose"],
-        )
-    return finish(model, bundle, config, workdir, log)
+        if needs_custom_loop(strategy):
+            custom_loop.fit(model, strategy, stream, epochs, steps_per_epoch,
+                            initial_epoch=initial_epoch, callbacks=callbacks,
+                            validation_data=_even_test_batches(bundle),
+                            validation_steps=bundle.num_test // bundle.batch_size,
+                            verbose=train_settings["verbose"])
+        else:
+            model.fit(stream, epochs=epochs, initial_epoch=initial_epoch,
+                      steps_per_epoch=steps_per_epoch, validation_data=bundle.test,
+                      shuffle=False, callbacks=callbacks, verbose=train_settings["verbose"])
+    metrics = finish(model, bundle, config, workdir, log, strategy=strategy, chief=chief)
+    if needs_custom_loop(strategy):
+        # Workers leave together: one that exits while the chief still writes can leave the
+        # chief hanging in the cluster's shutdown.
+        custom_loop.barrier(strategy)
+    return metrics
+
+
+@contextlib.contextmanager
+def dtype_policy(name):
+    """Builds layers under a mixed-precision policy ("mixed_float16" on GPUs, with loss
+    scaling; "mixed_bfloat16" on CPUs and TPUs), restoring the previous global policy after:
+    layers keep the policy they were built with."""
+    previous = keras.config.dtype_policy()
+    if name:
+        keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _even_test_batches(bundle):
+    # The custom loop splits each global batch evenly over the workers, so it evaluates on
+    # full batches only (a partial last batch is left out under multi-worker training).
+    return bundle.examples["test"].batch(bundle.batch_size, drop_remainder=True)
+
+
+def plain_copy(model, config):
+    """A copy of a distributed model outside any strategy, with its weights, optimizer and
+    seed states: what gets saved, pictured and exported."""
+    clone = type(model).from_config(model.get_config())
+    train = config["train"]
+    clone.compile(jit_compile=train["jit_compile"],
+                  steps_per_execution=train["steps_per_execution"],
+                  skip_nonfinite=train["on_nonfinite"] == "skip_batch", **config["optimizers"])
+    for target, source in zip(clone.variables, model.variables):
+        target.assign(np.asarray(source.numpy()))
+    for name in model.optimizer_names:
+        for target, source in zip(getattr(clone, name).variables,
+                                  getattr(model, name).variables):
+            target.assign(np.asarray(source.numpy()))
+    return clone
 
 
 def _apply_configured_learning_rates(model, config):
@@ -172,9 +227,13 @@ def _apply_configured_learning_rates(model, config):
             inner.learning_rate.assign(rate)
 
 
-def evaluate_run(model, bundle):
+def evaluate_run(model, bundle, strategy=None):
     """Test-set losses plus, where the prior has components, how the codes fill them."""
-    results = model.evaluate(bundle.test, return_dict=True, verbose=0)
+    if strategy is not None and needs_custom_loop(strategy):
+        results = custom_loop.evaluate(model, strategy, _even_test_batches(bundle),
+                                       bundle.num_test // bundle.batch_size)
+    else:
+        results = model.evaluate(bundle.test, return_dict=True, verbose=0)
     metrics = {"test": {k: float(v) for k, v in results.items()}}
     prior = getattr(model, "prior", None)
     if hasattr(model, "encode_outputs") and prior is not None:
@@ -185,8 +244,16 @@ def evaluate_run(model, bundle):
     return metrics
 
 
-def finish(model, bundle, config, workdir, log=print):
+def finish(model, bundle, config, workdir, log=print, strategy=None, chief=True):
     """Writes metrics.json, model.keras, the PNGs and the SavedModel export of a trained run."""
+    distributed = strategy is not None and strategy is not tf.distribute.get_strategy()
+    if distributed and needs_custom_loop(strategy):
+        test = evaluate_run(model, bundle, strategy)["test"]
+        log("Test metrics: " + ", ".join(f"{k}={v:.6g}" for k, v in test.items()))
+        if not chief:
+            return {"test": test}
+    if distributed:
+        model = plain_copy(model, config)
     metrics = evaluate_run(model, bundle)
     metrics["model_class"] = type(model).__name__
     metrics["epochs"] = config["train"]["epochs"]

@@ -24,8 +24,9 @@ def make_strategy(name, num_devices=None):
     """Returns the tf.distribute strategy for `name`.
 
     Args:
-        name: str. "default" (one device) or "mirrored" (synchronous data parallelism over
-            the GPUs of this machine, or over logical CPU devices when there is no GPU).
+        name: str. "default" (one device), "mirrored" (synchronous data parallelism over
+            the GPUs of this machine, or over logical CPU devices when there is no GPU),
+            "multi_worker" (MultiWorkerMirroredStrategy from TF_CONFIG) or "tpu".
         num_devices: int or None. For "mirrored": how many devices to use. Defaults to all
             GPUs, or 2 logical CPU devices when there is no GPU.
     """
@@ -44,4 +45,38 @@ def make_strategy(name, num_devices=None):
                 )
             devices = [d.name for d in tf.config.list_logical_devices("CPU")][:wanted]
         return tf.distribute.MirroredStrategy(devices)
-    raise ConfigError(f"train.strategy: '{name}' is not available yet; use default or mirrored.")
+    if name == "multi_worker":
+        # Synchronous data parallelism over the workers named in TF_CONFIG (each with its
+        # local GPUs, or its CPU). Must be created before TensorFlow runs any op.
+        try:
+            return tf.distribute.MultiWorkerMirroredStrategy()
+        except (RuntimeError, ValueError) as error:
+            raise ConfigError(f"train.strategy multi_worker: {error}; set TF_CONFIG for "
+                              "every worker and start a fresh process.") from None
+    if name == "tpu":
+        # Not testable here (no TPU); this follows TensorFlow's documented set-up.
+        try:
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+            tf.config.experimental_connect_to_cluster(resolver)
+            tf.tpu.experimental.initialize_tpu_system(resolver)
+        except (ValueError, RuntimeError, tf.errors.NotFoundError) as error:
+            raise ConfigError(f"train.strategy tpu: no TPU found ({error}).") from None
+        return tf.distribute.TPUStrategy(resolver)
+    raise ConfigError(f"train.strategy: unknown strategy '{name}'.")
+
+
+def needs_custom_loop(strategy):
+    """True where Keras `fit` cannot drive the strategy (multi-worker in TF 2.21)."""
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def is_chief(strategy):
+    """Whether this process writes checkpoints, logs and exports (one process does)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    task_type, task_id = resolver.task_type, resolver.task_id
+    if task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return task_type == "worker" and task_id == 0 and not has_chief
