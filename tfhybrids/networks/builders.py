@@ -187,7 +187,8 @@ def build_encoder(spec, input_shape, output_dim, name="encoder"):
     else:
         inputs, x = _flat_inputs(input_shape, name)
         x = _mlp_trunk(x, spec, "relu")
-    outputs = layers.Dense(output_dim, name=f"{name}_output")(x)
+    # Outputs in float32 under a mixed-precision policy: losses are computed from them.
+    outputs = layers.Dense(output_dim, name=f"{name}_output", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -222,7 +223,7 @@ def build_decoder(spec, input_dim, output_shape, output_activation="tanh", name=
     if spec["type"] == "mlp":
         x = _mlp_trunk(x, spec, "relu")
         x = layers.Dense(math.prod(output_shape))(x)
-        x = layers.Activation(output_activation)(x)
+        x = layers.Activation(output_activation, dtype="float32")(x)
         outputs = layers.Reshape(output_shape, name=f"{name}_output")(x)
         return keras.Model(inputs, outputs, name=name)
 
@@ -252,5 +253,5 @@ def build_decoder(spec, input_dim, output_shape, output_activation="tanh", name=
     # DCGAN: no batch norm on the generator's output layer.
     x = layers.Conv2DTranspose(channels, spec["kernel_size"], strides=2, padding="same",
                                kernel_initializer=init)(x)
-    outputs = layers.Activation(output_activation, name=f"{name}_output")(x)
+    outputs = layers.Activation(output_activation, name=f"{name}_output", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
