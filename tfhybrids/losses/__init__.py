@@ -35,3 +35,11 @@ __all__ = [
     "non_saturating_generator_loss",
     "squared_error",
 ]
+
+from tfhybrids.losses.feature import feature_matching_loss, gaussian_feature_nll  # noqa: E402
+
+__all__ += ["feature_matching_loss", "gaussian_feature_nll"]
+
+from tfhybrids.losses.latent import latent_reconstruction_loss  # noqa: E402
+
+__all__ += ["latent_reconstruction_loss"]

@@ -1,0 +1,314 @@
+"""Mode-collapse benchmark of VEEGAN's Table 1 (Srivastava et al. 2017, arXiv:1705.07761),
+plus the posterior picture and log-likelihood of AVB's toy (Mescheder et al. 2017, Fig. 4).
+
+For each model x data set x seed it trains the model through the library (`load_config` +
+`build_run` + `fit` on the run's deterministic data stream), draws 2500 samples from the
+generator (decoded prior codes) and scores them with `tfhybrids.evaluation.mode_coverage`: a
+sample is high quality within 3 standard deviations of its nearest mode, a mode is captured
+when at least one high-quality sample is nearest to it. It writes, under --out:
+
+    README.md            the table (mean ± std over seeds, the paper's numbers beside ours)
+    results.json         every run's figures and CPU seconds
+    <model>_<data>.png   samples of the first seed over the data (grey)
+    avb_posterior.png    samples of q(z|x) for the 4 inputs of the AVB toy, coloured
+
+Usage (from the repository root):
+
+    python benchmarks/mode_collapse.py                        # everything, 5 seeds
+    python benchmarks/mode_collapse.py --seeds 1 --steps 500  # a quick check
+    python benchmarks/mode_collapse.py --models veegan --datasets ring --no-avb
+
+The models are GAN (configs/gan_toy2d_<data>.yaml), BiGAN and ALI (configs/bigan_toy2d_<data>
+.yaml, ALI with model.encoder_type=gaussian), VEEGAN (configs/veegan_toy2d_<data>.yaml) and
+the AAE, whose decoder of prior codes is a generator too (its config is below, in this file).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# VEEGAN paper, Table 1 (5 runs each): modes captured and % high-quality samples.
+PAPER = {
+    "ring": {"GAN": (1.0, 99.3), "ALI": (2.8, 0.13), "Unrolled GAN": (7.6, 35.6),
+             "VEEGAN": (8.0, 52.9)},
+    "grid": {"GAN": (3.3, 0.5), "ALI": (15.8, 1.6), "Unrolled GAN": (23.6, 16.0),
+             "VEEGAN": (24.6, 40.0)},
+}
+
+# The AAE has no toy2d config of its own: this one mirrors the VEEGAN configs' networks.
+AAE_DOCUMENT = {
+    "model": {"class": "AAE", "latent_dim": 8,
+              "encoder": {"type": "mlp", "hidden_units": [128, 128]},
+              "decoder": {"type": "mlp", "hidden_units": [128, 128]},
+              "discriminator": {"type": "mlp", "hidden_units": [128, 128]}},
+    "prior": {"name": "gaussian"},
+    "data": {"name": "toy2d", "batch_size": 512},
+    "optimizers": {
+        "autoencoder_optimizer": {"name": "adam", "learning_rate": 0.001, "beta_1": 0.5},
+        "discriminator_optimizer": {"name": "adam", "learning_rate": 0.001, "beta_1": 0.5},
+        "generator_optimizer": {"name": "adam", "learning_rate": 0.001, "beta_1": 0.5},
+    },
+    "train": {"epochs": 10, "steps_per_epoch": 500},
+}
+
+# name in the table -> (config file pattern or None for AAE_DOCUMENT, overrides, paper row)
+MODELS = {
+    "gan": ("GAN", "gan_toy2d_{data}.yaml", [], "GAN"),
+    "bigan": ("BiGAN", "bigan_toy2d_{data}.yaml", ["model.encoder_type=deterministic"], None),
+    "ali": ("ALI", "bigan_toy2d_{data}.yaml", ["model.encoder_type=gaussian"], "ALI"),
+    "veegan": ("VEEGAN", "veegan_toy2d_{data}.yaml", [], "VEEGAN"),
+    "aae": ("AAE", None, [], None),
+}
+DATASETS = ("ring", "grid")
+
+
+def load_document(key, data, overrides):
+    """The validated config of model `key` on toy2d `data`, with `overrides` applied."""
+    import copy
+
+    from tfhybrids.training.config import apply_overrides, read_yaml, validate
+
+    _, pattern, model_overrides, _ = MODELS[key]
+    if pattern is None:
+        document = copy.deepcopy(AAE_DOCUMENT)
+        document["data"]["dataset"] = data
+    else:
+        document = read_yaml(os.path.join(REPO, "configs", pattern.format(data=data)))
+    return validate(apply_overrides(document, model_overrides + list(overrides)))
+
+
+def total_steps(config, steps):
+    train = config["train"]
+    return steps or train["epochs"] * (train["steps_per_epoch"] or 100)
+
+
+def train_model(config, steps, lr_drop=0.0):
+    """Builds and trains the model of `config` for `steps` steps, the last `lr_drop` share
+    of them with every optimizer's learning rate divided by 10; returns (model, bundle,
+    cpu seconds)."""
+    from tfhybrids.training.data_stream import train_stream
+    from tfhybrids.training.runner import build_run
+
+    start = time.process_time()
+    bundle, model, _ = build_run(config)
+    phases = [steps - int(round(steps * lr_drop)), int(round(steps * lr_drop))]
+    done = 0
+    for phase, count in enumerate(phases):
+        if not count:
+            continue
+        if phase == 1:
+            for name in model.optimizer_names:
+                rate = getattr(model, name).learning_rate
+                rate.assign(rate.numpy() / 10.0)
+        # The stream is a function of (seed, step): the second phase continues the first.
+        stream = train_stream(bundle, config["train"]["seed"], start_step=done,
+                              shuffle_buffer=config["data"].get("shuffle_buffer", 10000))
+        model.fit(stream, epochs=1, steps_per_epoch=count, verbose=0)
+        done += count
+    return model, bundle, time.process_time() - start
+
+
+def generator_samples(model, num, seed):
+    import tensorflow as tf
+
+    codes = model.sample_prior(num, tf.constant([seed, 2017], tf.int32))
+    return np.asarray(model.decode(codes))
+
+
+def run_benchmark(args, log):
+    from tfhybrids.data import toy2d_modes, toy2d_std
+    from tfhybrids.evaluation import plots
+    from tfhybrids.evaluation.mode_coverage import mode_coverage
+
+    runs = []
+    for data in args.datasets:
+        for key in args.models:
+            label = MODELS[key][0]
+            for seed in range(args.seeds):
+                config = load_document(key, data, [f"train.seed={seed}"] + args.set)
+                steps = total_steps(config, args.steps)
+                model, bundle, cpu = train_model(config, steps, args.lr_drop)
+                samples = generator_samples(model, args.num_samples, seed)
+                result = mode_coverage(samples, toy2d_modes(config["data"]),
+                                       toy2d_std(config["data"]))
+                runs.append({"model": label, "data": data, "seed": seed, "steps": steps,
+                             "cpu_seconds": round(cpu, 1), **result})
+                log(f"{label:7s} {data:4s} seed {seed}: {result['modes_captured']:2d}/"
+                    f"{result['num_modes']} modes, {result['high_quality_percent']:5.1f}% "
+                    f"high quality ({steps} steps, {cpu:.0f} s CPU)")
+                if seed == 0:
+                    reference, _ = bundle.arrays("test")
+                    title = (f"{label}, {data}, seed 0: {result['modes_captured']}/"
+                             f"{result['num_modes']} modes, "
+                             f"{result['high_quality_percent']:.1f}% HQ")
+                    image = plots.scatter(samples, title=title, reference=reference)
+                    plots.write_png(os.path.join(args.out, f"{key}_{data}.png"), image)
+    return runs
+
+
+def run_avb(args, log):
+    """Trains the AVB toy once; returns its figures and writes the posterior picture."""
+    from tfhybrids.data.four_points import CLASS_NAMES, four_point_images
+    from tfhybrids.evaluation import plots
+    from tfhybrids.models.avb import posterior_picture
+    from tfhybrids.training.config import load_config
+
+    config = load_config(os.path.join(REPO, "configs", "avb_four_points.yaml"), args.set)
+    steps = total_steps(config, args.avb_steps)
+    model, bundle, cpu = train_model(config, steps, args.lr_drop)
+    images = four_point_images()
+    log_likelihood = model.log_likelihood(images, num_samples=args.avb_samples, seed=0)
+    test = model.evaluate(bundle.test, return_dict=True, verbose=0)
+    picture = posterior_picture(model, images, num_samples=1000, class_names=CLASS_NAMES)
+    plots.write_png(os.path.join(args.out, "avb_posterior.png"), picture)
+    result = {
+        "steps": steps,
+        "cpu_seconds": round(cpu, 1),
+        "log_likelihood_per_image": [round(float(v), 4) for v in log_likelihood],
+        "log_likelihood": float(np.mean(log_likelihood)),
+        "elbo_with_t": -float(test["loss"]),
+        "test": {k: float(v) for k, v in test.items()},
+        "importance_samples": args.avb_samples,
+    }
+    log(f"AVB four points: log p(x) = {result['log_likelihood']:.3f} (importance sampling, "
+        f"K={args.avb_samples}; log 1/4 = -1.386), ELBO with T = {result['elbo_with_t']:.3f} "
+        f"({steps} steps, {cpu:.0f} s CPU)")
+    return result
+
+
+def mean_std(values):
+    return f"{np.mean(values):.1f} ± {np.std(values):.1f}"
+
+
+def markdown(runs, avb, args, cpu_total, wall_total):
+    lines = ["# Mode collapse on 2-D mixtures (VEEGAN Table 1 protocol)", "",
+             "Generated by `benchmarks/mode_collapse.py` "
+             f"(`{' '.join(sys.argv[1:]) or 'defaults'}`). {args.num_samples} samples from "
+             "each trained generator; a sample is *high quality* (HQ) within 3 standard "
+             "deviations of its nearest mode, a mode is *captured* when it is the nearest mode "
+             "of at least one HQ sample. Ours: mean ± std over "
+             f"{args.seeds} seed(s). Paper: Srivastava et al. 2017, Table 1 (5 runs).", ""]
+    if runs:
+        header = "| model |"
+        rule = "|---|"
+        for data in args.datasets:
+            modes = 8 if data == "ring" else 25
+            header += (f" {data}: modes (of {modes}) | {data}: % HQ | {data}: paper "
+                       "modes / % HQ |")
+            rule += "---|---|---|"
+        lines += [header, rule]
+        labels = [MODELS[key][0] for key in args.models]
+        for key, label in zip(args.models, labels):
+            row = f"| {label} |"
+            for data in args.datasets:
+                chosen = [r for r in runs if r["model"] == label and r["data"] == data]
+                paper = PAPER[data].get(MODELS[key][3] or "", None)
+                paper_text = f"{paper[0]} / {paper[1]}" if paper else "–"
+                if chosen:
+                    row += (f" {mean_std([r['modes_captured'] for r in chosen])} |"
+                            f" {mean_std([r['high_quality_percent'] for r in chosen])} |"
+                            f" {paper_text} |")
+                else:
+                    row += f" – | – | {paper_text} |"
+            lines.append(row)
+        lines += ["", "Training per run (steps, mean CPU seconds):", ""]
+        for key, label in zip(args.models, labels):
+            for data in args.datasets:
+                chosen = [r for r in runs if r["model"] == label and r["data"] == data]
+                if chosen:
+                    lines.append(f"- {label} {data}: {chosen[0]['steps']} steps, "
+                                 f"{np.mean([r['cpu_seconds'] for r in chosen]):.0f} s CPU")
+        lines += ["", "Samples of seed 0 (blue) over test data (grey):", ""]
+        for key in args.models:
+            for data in args.datasets:
+                lines.append(f"![{MODELS[key][0]} {data}]({key}_{data}.png)")
+    if avb is not None:
+        lines += ["", "## AVB toy (Mescheder et al. 2017, Fig. 4)", "",
+                  "Data uniform over the four one-hot 2×2 images, 2-D latent space, N(0, I) "
+                  "prior, implicit posterior z = E(x, ε) (`configs/avb_four_points.yaml`, "
+                  f"seed 0, {avb['steps']} steps, {avb['cpu_seconds']:.0f} s CPU).", "",
+                  f"- log p(x), importance sampling (K = {avb['importance_samples']}, "
+                  f"defensive proposal, `AVB.log_likelihood`): **{avb['log_likelihood']:.3f}** "
+                  f"nats per image (per image: {avb['log_likelihood_per_image']}); the "
+                  "optimum is log(1/4) = −1.386.",
+                  f"- ELBO with the learned T in place of the KL (test set): "
+                  f"{avb['elbo_with_t']:.3f}.", "",
+                  "![AVB posteriors](avb_posterior.png)"]
+    lines += ["", f"Total: {cpu_total / 60:.1f} CPU minutes, {wall_total / 60:.1f} minutes "
+              "wall clock (2 shared CPU cores)."]
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per model (5)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="training steps per run (default: each config's epochs x "
+                             "steps_per_epoch)")
+    parser.add_argument("--models", default=",".join(MODELS),
+                        help=f"comma-separated subset of {','.join(MODELS)}")
+    parser.add_argument("--datasets", default=",".join(DATASETS),
+                        help="comma-separated subset of ring,grid")
+    parser.add_argument("--lr-drop", type=float, default=0.25,
+                        help="share of each run's final steps trained at a tenth of every "
+                             "learning rate, for every model (0.25; 0 = the configs as they "
+                             "are)")
+    parser.add_argument("--num-samples", type=int, default=2500,
+                        help="generator samples scored per run (the paper: 2500)")
+    parser.add_argument("--no-avb", dest="avb", action="store_false",
+                        help="skip the AVB toy")
+    parser.add_argument("--avb-steps", type=int, default=None,
+                        help="training steps of the AVB toy (default: its config)")
+    parser.add_argument("--avb-samples", type=int, default=10000,
+                        help="importance samples per image for AVB's log-likelihood")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="config override applied to every run, e.g. data.batch_size=256")
+    parser.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks",
+                                                      "mode_collapse"),
+                        help="output directory (docs/benchmarks/mode_collapse)")
+    args = parser.parse_args(argv)
+    args.models = [m for m in args.models.split(",") if m]
+    args.datasets = [d for d in args.datasets.split(",") if d]
+    for name, given, allowed in (("--models", args.models, MODELS),
+                                 ("--datasets", args.datasets, DATASETS)):
+        unknown = sorted(set(given) - set(allowed))
+        if unknown:
+            parser.error(f"{name}: unknown {unknown}; choose from {', '.join(allowed)}")
+    if args.seeds < 1:
+        parser.error("--seeds must be at least 1")
+    if not 0.0 <= args.lr_drop < 1.0:
+        parser.error("--lr-drop must lie in [0, 1)")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    wall_start, cpu_start = time.time(), time.process_time()
+
+    def log(message):
+        print(message, flush=True)
+
+    runs = run_benchmark(args, log) if args.models and args.datasets else []
+    avb = run_avb(args, log) if args.avb else None
+    cpu_total, wall_total = time.process_time() - cpu_start, time.time() - wall_start
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump({"runs": runs, "avb": avb, "argv": sys.argv[1:],
+                   "cpu_seconds": round(cpu_total, 1), "wall_seconds": round(wall_total, 1)},
+                  f, indent=1)
+    with open(os.path.join(args.out, "README.md"), "w") as f:
+        f.write(markdown(runs, avb, args, cpu_total, wall_total))
+    log(f"Done in {wall_total / 60:.1f} min wall clock, {cpu_total / 60:.1f} CPU minutes; "
+        f"wrote {args.out}/README.md")
+
+
+if __name__ == "__main__":
+    main()

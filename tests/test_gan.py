@@ -1,0 +1,91 @@
+"""The GAN: the model contract, plus each player's loss and update."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from model_harness import ModelContract, make_batch, make_dataset, make_model, snapshot
+from tfhybrids.errors import ConfigError
+
+TINY_MLP = {"type": "mlp", "hidden_units": [16]}
+
+
+class TestGANContract(ModelContract):
+    METRIC_NAMES = {"d_loss", "g_loss"}
+    CASES = {
+        "points_mlp": {
+            "model": {"class": "GAN", "latent_dim": 2, "generator": TINY_MLP,
+                      "discriminator": TINY_MLP},
+            "shape": (2,),
+        },
+    }
+
+
+def _constant_discriminator(model, logit):
+    """Makes D output `logit` for every input."""
+    for variable in model.discriminator.trainable_variables:
+        variable.assign(tf.zeros_like(variable))
+    model.discriminator.layers[-1].bias.assign([logit])
+
+
+def test_losses_by_hand_with_a_constant_discriminator():
+    case = TestGANContract.CASES["points_mlp"]
+    model = make_model(case)
+    x, _ = make_batch(case)
+    _constant_discriminator(model, 2.0)
+    # D(.) = sigmoid(2): d_loss = -log s(2) - log(1 - s(2)) = log(1+e^-2) + log(1+e^2);
+    # g_loss = -log s(2) = log(1+e^-2).
+    d_loss = model.discriminator_loss(tf.constant(x), training=False)
+    g_loss = model.generator_loss(8, training=False)
+    np.testing.assert_allclose(d_loss, np.log1p(np.exp(-2.0)) + np.log1p(np.exp(2.0)),
+                               atol=1e-5)
+    np.testing.assert_allclose(g_loss, 0.126928, atol=1e-5)
+
+
+def test_label_smoothing_changes_only_the_real_target():
+    case = dict(TestGANContract.CASES["points_mlp"])
+    case["model"] = dict(case["model"], label_smoothing=0.2)
+    model = make_model(case)
+    x, _ = make_batch(case)
+    _constant_discriminator(model, 0.0)
+    # Logit 0: -0.8 log(1/2) - 0.2 log(1/2) on real = log 2, plus log 2 on fakes: unchanged;
+    # with logit 2 the smoothed real part is 0.8 softplus(-2) + 0.2 softplus(2).
+    model.discriminator.layers[-1].bias.assign([2.0])
+    d_loss = model.discriminator_loss(tf.constant(x), training=False)
+    real = 0.8 * np.log1p(np.exp(-2.0)) + 0.2 * np.log1p(np.exp(2.0))
+    np.testing.assert_allclose(d_loss, real + np.log1p(np.exp(2.0)), atol=1e-5)
+
+
+def test_discriminator_steps_updates_the_discriminator_k_times_per_generator_step():
+    case = dict(TestGANContract.CASES["points_mlp"])
+    case["model"] = dict(case["model"], discriminator_steps=3)
+    model = make_model(case)
+    model.fit(make_dataset(case, num_batches=2), epochs=1, verbose=0)
+    assert int(model.discriminator_optimizer.iterations.numpy()) == 6
+    assert int(model.generator_optimizer.iterations.numpy()) == 2
+
+
+def test_generator_step_leaves_the_discriminator_alone():
+    case = TestGANContract.CASES["points_mlp"]
+    model = make_model(case)
+    model.discriminator_optimizer.learning_rate.assign(0.0)
+    before = snapshot(model.discriminator.trainable_variables)
+    model.fit(make_dataset(case, num_batches=1), epochs=1, verbose=0)
+    for value, variable in zip(before, model.discriminator.trainable_variables):
+        np.testing.assert_array_equal(value, variable.numpy())
+
+
+def test_call_inputs_are_prior_codes_and_call_generates():
+    case = TestGANContract.CASES["points_mlp"]
+    model = make_model(case)
+    x, y = make_batch(case, batch_size=5)
+    codes = model.call_inputs(x, y)
+    assert tuple(codes.shape) == (5, 2)
+    np.testing.assert_allclose(model(codes), model.decode(codes), atol=1e-6)
+
+
+def test_wrong_prior_dimension_is_refused():
+    case = dict(TestGANContract.CASES["points_mlp"], prior={"name": "swiss_roll"})
+    case["model"] = dict(case["model"], latent_dim=3)
+    with pytest.raises(ConfigError, match="latent_dim"):
+        make_model(case)
