@@ -1,11 +1,19 @@
 """Mode-collapse benchmark of VEEGAN's Table 1 (Srivastava et al. 2017, arXiv:1705.07761),
 plus the posterior picture and log-likelihood of AVB's toy (Mescheder et al. 2017, Fig. 4).
 
-For each model x data set x seed it trains the model through the library (`load_config` +
-`build_run` + `fit` on the run's deterministic data stream), draws 2500 samples from the
+For each model x data set x seed it trains the model through the library (a validated config
++ `build_run` + `fit` on the run's deterministic data stream), draws 2500 samples from the
 generator (decoded prior codes) and scores them with `tfhybrids.evaluation.mode_coverage`: a
 sample is high quality within 3 standard deviations of its nearest mode, a mode is captured
-when at least one high-quality sample is nearest to it. It writes, under --out:
+when at least one high-quality sample is nearest to it.
+
+Protocol. By default every model is trained alike ("matched"): the hidden widths, batch size
+and step count of the VEEGAN config of that data set, so that no model wins by capacity or
+compute; the latent size, learning rates and losses stay those of each model's config
+(`--config-settings` trains each config exactly as written instead). For every model the last
+25% of the steps run at a tenth of the learning rates (`--lr-drop`): the configs cannot express
+a schedule, and without the drop the samples' spread is set by the optimizer's step noise
+rather than by the model. It writes, under --out:
 
     README.md            the table (mean ± std over seeds, the paper's numbers beside ours)
     results.json         every run's figures and CPU seconds
@@ -43,9 +51,11 @@ PAPER = {
              "VEEGAN": (24.6, 40.0)},
 }
 
-# The AAE has no toy2d config of its own: this one mirrors the VEEGAN configs' networks.
+# The AAE has no toy2d config of its own. A 2-D code: decoded prior samples can only look like
+# the data where the aggregated posterior fills the prior, which a 2-D data set cannot do in
+# more dimensions.
 AAE_DOCUMENT = {
-    "model": {"class": "AAE", "latent_dim": 8,
+    "model": {"class": "AAE", "latent_dim": 2,
               "encoder": {"type": "mlp", "hidden_units": [128, 128]},
               "decoder": {"type": "mlp", "hidden_units": [128, 128]},
               "discriminator": {"type": "mlp", "hidden_units": [128, 128]}},
@@ -59,46 +69,78 @@ AAE_DOCUMENT = {
     "train": {"epochs": 10, "steps_per_epoch": 500},
 }
 
-# name in the table -> (config file pattern or None for AAE_DOCUMENT, overrides, paper row)
+# name in the table -> (label, config file pattern or None for AAE_DOCUMENT, overrides,
+# paper row, {network: role} for the matched protocol)
 MODELS = {
-    "gan": ("GAN", "gan_toy2d_{data}.yaml", [], "GAN"),
-    "bigan": ("BiGAN", "bigan_toy2d_{data}.yaml", ["model.encoder_type=deterministic"], None),
-    "ali": ("ALI", "bigan_toy2d_{data}.yaml", ["model.encoder_type=gaussian"], "ALI"),
-    "veegan": ("VEEGAN", "veegan_toy2d_{data}.yaml", [], "VEEGAN"),
-    "aae": ("AAE", None, [], None),
+    "gan": ("GAN", "gan_toy2d_{data}.yaml", [], "GAN",
+            {"generator": "generator", "discriminator": "discriminator"}),
+    "bigan": ("BiGAN", "bigan_toy2d_{data}.yaml", ["model.encoder_type=deterministic"], None,
+              {"encoder": "inverse", "generator": "generator",
+               "discriminator": "discriminator"}),
+    "ali": ("ALI", "bigan_toy2d_{data}.yaml", ["model.encoder_type=gaussian"], "ALI",
+            {"encoder": "inverse", "generator": "generator", "discriminator": "discriminator"}),
+    "veegan": ("VEEGAN", "veegan_toy2d_{data}.yaml", [], "VEEGAN",
+               {"reconstructor": "inverse", "generator": "generator",
+                "discriminator": "discriminator"}),
+    "aae": ("AAE", None, [], None,
+            {"encoder": "inverse", "decoder": "generator", "discriminator": "discriminator"}),
 }
 DATASETS = ("ring", "grid")
 
 
-def load_document(key, data, overrides):
-    """The validated config of model `key` on toy2d `data`, with `overrides` applied."""
+def read_document(key, data):
     import copy
 
-    from tfhybrids.training.config import apply_overrides, read_yaml, validate
+    from tfhybrids.training.config import read_yaml
 
-    _, pattern, model_overrides, _ = MODELS[key]
+    pattern = MODELS[key][1]
     if pattern is None:
         document = copy.deepcopy(AAE_DOCUMENT)
         document["data"]["dataset"] = data
-    else:
-        document = read_yaml(os.path.join(REPO, "configs", pattern.format(data=data)))
-    return validate(apply_overrides(document, model_overrides + list(overrides)))
+        return document
+    return read_yaml(os.path.join(REPO, "configs", pattern.format(data=data)))
 
 
-def total_steps(config, steps):
-    train = config["train"]
-    return steps or train["epochs"] * (train["steps_per_epoch"] or 100)
+def matched_protocol(data):
+    """The VEEGAN config's network widths, batch size and step count on `data`: what every
+    model gets under the matched protocol. Returns ({role: hidden_units}, batch, steps)."""
+    veegan = read_document("veegan", data)
+    widths = {role: veegan["model"][network]["hidden_units"]
+              for network, role in MODELS["veegan"][4].items()}
+    train = veegan["train"]
+    return widths, veegan["data"]["batch_size"], train["epochs"] * train["steps_per_epoch"]
+
+
+def load_document(key, data, overrides, matched):
+    """The validated config of model `key` on toy2d `data`, with `overrides` applied (after
+    the matched protocol's, when `matched`), and its number of training steps (None: from
+    its config)."""
+    from tfhybrids.training.config import apply_overrides, validate
+
+    protocol, steps = [], None
+    if matched:
+        widths, batch_size, steps = matched_protocol(data)
+        protocol = [f"model.{network}.hidden_units={json.dumps(widths[role])}"
+                    for network, role in MODELS[key][4].items()]
+        protocol.append(f"data.batch_size={batch_size}")
+    document = apply_overrides(read_document(key, data),
+                               MODELS[key][2] + protocol + list(overrides))
+    return validate(document), steps
 
 
 def train_model(config, steps, lr_drop=0.0):
     """Builds and trains the model of `config` for `steps` steps, the last `lr_drop` share
     of them with every optimizer's learning rate divided by 10; returns (model, bundle,
-    cpu seconds)."""
+    steps, cpu seconds)."""
     from tfhybrids.training.data_stream import train_stream
     from tfhybrids.training.runner import build_run
 
     start = time.process_time()
     bundle, model, _ = build_run(config)
+    if steps is None:
+        train = config["train"]
+        steps = train["epochs"] * (train["steps_per_epoch"] or bundle.num_train
+                                   // bundle.batch_size)
     phases = [steps - int(round(steps * lr_drop)), int(round(steps * lr_drop))]
     done = 0
     for phase, count in enumerate(phases):
@@ -113,7 +155,7 @@ def train_model(config, steps, lr_drop=0.0):
                               shuffle_buffer=config["data"].get("shuffle_buffer", 10000))
         model.fit(stream, epochs=1, steps_per_epoch=count, verbose=0)
         done += count
-    return model, bundle, time.process_time() - start
+    return model, bundle, steps, time.process_time() - start
 
 
 def generator_samples(model, num, seed):
@@ -133,9 +175,10 @@ def run_benchmark(args, log):
         for key in args.models:
             label = MODELS[key][0]
             for seed in range(args.seeds):
-                config = load_document(key, data, [f"train.seed={seed}"] + args.set)
-                steps = total_steps(config, args.steps)
-                model, bundle, cpu = train_model(config, steps, args.lr_drop)
+                config, steps = load_document(key, data, [f"train.seed={seed}"] + args.set,
+                                              args.matched)
+                model, bundle, steps, cpu = train_model(config, args.steps or steps,
+                                                        args.lr_drop)
                 samples = generator_samples(model, args.num_samples, seed)
                 result = mode_coverage(samples, toy2d_modes(config["data"]),
                                        toy2d_std(config["data"]))
@@ -162,8 +205,7 @@ def run_avb(args, log):
     from tfhybrids.training.config import load_config
 
     config = load_config(os.path.join(REPO, "configs", "avb_four_points.yaml"), args.set)
-    steps = total_steps(config, args.avb_steps)
-    model, bundle, cpu = train_model(config, steps, args.lr_drop)
+    model, bundle, steps, cpu = train_model(config, args.avb_steps, args.lr_drop)
     images = four_point_images()
     log_likelihood = model.log_likelihood(images, num_samples=args.avb_samples, seed=0)
     test = model.evaluate(bundle.test, return_dict=True, verbose=0)
@@ -188,6 +230,24 @@ def mean_std(values):
     return f"{np.mean(values):.1f} ± {np.std(values):.1f}"
 
 
+def protocol_text(args):
+    """How every run was trained, in words, for the table's preamble."""
+    if args.matched:
+        widths, batch_size, steps = matched_protocol(args.datasets[0] if args.datasets
+                                                     else "ring")
+        text = (f"Matched protocol: every model trains with the VEEGAN config's hidden widths "
+                f"(generator/decoder {widths['generator']}, discriminator "
+                f"{widths['discriminator']}, encoder/reconstructor {widths['inverse']}), batch "
+                f"size {batch_size} and {args.steps or steps} steps; everything else (latent "
+                "size, learning rates, losses) comes from its own config.")
+    else:
+        text = "Each model trains with its own config's networks, batch size and steps."
+    if args.lr_drop:
+        text += (f" The last {100 * args.lr_drop:.0f}% of the steps run at a tenth of every "
+                 "learning rate (all models).")
+    return text
+
+
 def markdown(runs, avb, args, cpu_total, wall_total):
     lines = ["# Mode collapse on 2-D mixtures (VEEGAN Table 1 protocol)", "",
              "Generated by `benchmarks/mode_collapse.py` "
@@ -195,7 +255,8 @@ def markdown(runs, avb, args, cpu_total, wall_total):
              "each trained generator; a sample is *high quality* (HQ) within 3 standard "
              "deviations of its nearest mode, a mode is *captured* when it is the nearest mode "
              "of at least one HQ sample. Ours: mean ± std over "
-             f"{args.seeds} seed(s). Paper: Srivastava et al. 2017, Table 1 (5 runs).", ""]
+             f"{args.seeds} seed(s). Paper: Srivastava et al. 2017, Table 1 (5 runs).", "",
+             protocol_text(args), ""]
     if runs:
         header = "| model |"
         rule = "|---|"
@@ -251,8 +312,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per model (5)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="training steps per run (default: each config's epochs x "
-                             "steps_per_epoch)")
+                        help="training steps per run (default: the VEEGAN config's epochs x "
+                             "steps_per_epoch, or each config's own with --config-settings)")
     parser.add_argument("--models", default=",".join(MODELS),
                         help=f"comma-separated subset of {','.join(MODELS)}")
     parser.add_argument("--datasets", default=",".join(DATASETS),
@@ -261,6 +322,9 @@ def parse_args(argv=None):
                         help="share of each run's final steps trained at a tenth of every "
                              "learning rate, for every model (0.25; 0 = the configs as they "
                              "are)")
+    parser.add_argument("--config-settings", dest="matched", action="store_false",
+                        help="train each model with its own config's networks, batch size and "
+                             "steps instead of the VEEGAN config's (the matched protocol)")
     parser.add_argument("--num-samples", type=int, default=2500,
                         help="generator samples scored per run (the paper: 2500)")
     parser.add_argument("--no-avb", dest="avb", action="store_false",

@@ -1,0 +1,458 @@
+"""`tfhybrids bench SUITE`: train each model of a suite on the same budget and seeds, evaluate,
+and write one table, as the AVAE paper's comparison of VAE, GAN, VAE/GAN, BiGAN and AVAE (MSE,
+LPIPS, FID) does.
+
+Suites:
+    fashion_mnist  every `configs/<model>_fashion_mnist.yaml` present: the image hybrids on
+                   Fashion-MNIST. Columns: reconstruction MSE and SSIM, FD-fashion_mnist-
+                   classifier (or FID with --feature-network inception), linear-probe accuracy,
+                   IWAE bound where the model has a likelihood.
+    dsprites       `configs/vae_dsprites.yaml` and `configs/beta_vae_dsprites.yaml`: the beta-VAE
+                   disentanglement metric, reconstruction MSE and the test KL.
+    toy2d          the mode-collapse benchmark of `benchmarks/mode_collapse.py` (run as it is).
+    smoke          `configs/tiny/{vae,aae}_digits.yaml` for a few steps: tests the whole path.
+
+Budget: `epochs` (each config's train.epochs is replaced) or `minutes` (wall-clock training time
+per model and seed; training stops after the batch that crosses it, and the epochs actually run
+are recorded). Every model gets the same seeds. Runs go to OUT/<config>/seed<k>/ (ordinary run
+directories: `tfhybrids explore` works on them); when the command is repeated, an epoch-budget
+run resumes from its checkpoints and a finished minutes-budget run (its `bench.json` names the
+same --minutes) is evaluated again without training (delete OUT/<config> to retrain, e.g.
+after changing --set). `--add-config PATH` adds a model whose config is not
+in configs/; `--set key=value` overrides every config (e.g. data.train_limit).
+
+Outputs in OUT: `results.md` (the table, with the budget and the feature network named),
+`results.csv` (one row per model and seed, every metric), `tradeoff.png` (reconstruction
+error against sample quality; for dsprites, against the disentanglement metric).
+
+LPIPS (the AVAE paper's second column) needs pretrained AlexNet/VGG weights, which cannot be
+fetched here, so it is not computed; SSIM stands in as the perceptual reconstruction score.
+"""
+
+import csv
+import glob
+import io
+import math
+import os
+import time
+
+import numpy as np
+
+from tfhybrids.errors import ConfigError
+from tfhybrids.evaluation.evaluate import EvaluationOptions, evaluate_model, feature_network_for
+
+SUITES = ("fashion_mnist", "dsprites", "toy2d", "smoke")
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Cheap evaluation settings for the smoke suite (a test runs it end to end).
+SMOKE_OPTIONS = dict(num_fd_samples=200, num_probe_train=500, num_eval_images=200,
+                     iwae_samples=4, iwae_examples=20)
+
+
+def suite_configs(suite, config_dir=None):
+    """The config files of a suite, in a stable order (VAE-like first, then alphabetical)."""
+    config_dir = config_dir or os.path.join(REPO_ROOT, "configs")
+    if suite == "fashion_mnist":
+        paths = sorted(glob.glob(os.path.join(config_dir, "*_fashion_mnist.yaml")))
+    elif suite == "dsprites":
+        paths = [os.path.join(config_dir, f"{name}_dsprites.yaml") for name in ("vae", "beta_vae")]
+    elif suite == "smoke":
+        paths = [os.path.join(config_dir, "tiny", f"{name}_digits.yaml") for name in ("vae", "aae")]
+    else:
+        raise ConfigError(f"bench: unknown suite {suite!r}; choose one of {', '.join(SUITES)}.")
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing or not paths:
+        raise ConfigError(f"bench {suite}: missing config(s) {', '.join(missing) or '(none found)'} "
+                          f"in {config_dir}; pass --config-dir to the repository's configs/.")
+    return paths
+
+
+def _stem(path):
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+BENCH_FILE = "bench.json"  # in each run directory: the budget it was trained for
+
+
+def _read_json(path):
+    import json
+
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+class _TimeBudget:
+    """A Keras callback (built lazily, so this module imports without Keras) stopping fit."""
+
+    @staticmethod
+    def make(seconds):
+        import keras
+
+        class TimeBudget(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.start = time.time()
+                self.epochs_run = 0
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.epochs_run = epoch + 1
+
+            def on_train_batch_end(self, batch, logs=None):
+                if time.time() - self.start >= seconds:
+                    self.model.stop_training = True
+
+        return TimeBudget()
+
+
+def train_for_minutes(config, workdir, minutes, log=print):
+    """Trains like `tfhybrids train` but for a wall-clock budget; returns the metrics.
+
+    The run directory is an ordinary one (config.yaml holds the epochs actually run), but it
+    is not resumable: a repeated command starts it over.
+    """
+    import datetime
+    import shutil
+
+    import keras
+    import yaml
+
+    from tfhybrids.training import runner
+    from tfhybrids.training.callbacks import NonFiniteGuard
+    from tfhybrids.training.checkpoints import write_json_atomic
+    from tfhybrids.training.data_stream import batches_per_data_epoch, train_stream
+
+    if os.path.isdir(workdir) and os.listdir(workdir):
+        if not os.path.exists(os.path.join(workdir, runner.RUN_FILE)):
+            raise ConfigError(f"bench: {workdir} exists and is not a run directory; choose "
+                              f"another --out.")
+        shutil.rmtree(workdir)
+    os.makedirs(workdir, exist_ok=True)
+    bundle, model, _ = runner.build_run(config)
+    write_json_atomic(os.path.join(workdir, runner.RUN_FILE), {
+        "model_class": type(model).__name__,
+        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    })
+    settings = config["train"]
+    steps = settings["steps_per_epoch"] or batches_per_data_epoch(bundle)
+    budget = _TimeBudget.make(minutes * 60.0)
+    logs_dir = os.path.join(workdir, "logs")
+    model.fit(train_stream(bundle, settings["seed"],
+                           shuffle_buffer=config["data"].get("shuffle_buffer", 10000)),
+              epochs=10**6, steps_per_epoch=steps, validation_data=bundle.test,
+              callbacks=[NonFiniteGuard(None), budget,
+                         keras.callbacks.TensorBoard(log_dir=logs_dir, write_graph=False)],
+              verbose=settings["verbose"])
+    # The epoch the budget ran out in counts as run: config.yaml records the epochs started.
+    config = {**config, "train": {**settings, "epochs": max(1, budget.epochs_run)}}
+    with open(os.path.join(workdir, "config.yaml"), "w") as f:
+        yaml.safe_dump(config, f, sort_keys=False)
+    return runner.finish(model, bundle, config, workdir, log)
+
+
+def run_model(config_path, out_dir, seed, epochs=None, minutes=None, overrides=(),
+              options=None, feature_network=None, log=print):
+    """Trains and evaluates one config for one seed; returns its result row (a dict)."""
+    from tfhybrids.data import load_data
+    from tfhybrids.training.config import load_config
+    from tfhybrids.training.run_dir import load_trained_model
+    from tfhybrids.training.checkpoints import write_json_atomic
+    from tfhybrids.training.runner import train
+
+    sets = list(overrides) + [f"train.seed={seed}", "train.export=false"]
+    if epochs is not None:
+        sets.append(f"train.epochs={epochs}")
+    config = load_config(config_path, sets)
+    workdir = os.path.join(out_dir, _stem(config_path), f"seed{seed}")
+    budget = f"{minutes:g} min" if minutes else f"{config['train']['epochs']} epochs"
+    marker = os.path.join(workdir, BENCH_FILE)
+    previous = _read_json(marker)
+    if minutes and previous.get("minutes") == minutes and os.path.exists(
+            os.path.join(workdir, "model.keras")):
+        # A minutes run is not resumable, but a finished one need not be trained again.
+        log(f"bench: reusing the finished {minutes:g}-minute run in {workdir}")
+        metrics = _read_json(os.path.join(workdir, "metrics.json"))
+        train_seconds = previous["train_seconds"]
+    else:
+        log(f"bench: training {config['model']['class']} ({_stem(config_path)}), seed {seed}, "
+            f"{budget} -> {workdir}")
+        started = time.time()
+        if minutes:
+            metrics = train_for_minutes(config, workdir, minutes, log)
+        else:
+            metrics = train(config, workdir, log)
+        train_seconds = time.time() - started
+        write_json_atomic(marker, {"minutes": minutes, "epochs": epochs,
+                                   "train_seconds": train_seconds})
+    model, config = load_trained_model(workdir)
+    bundle = load_data(config["data"], seed=config["train"]["seed"])
+    evaluation = evaluate_model(model, bundle, config["data"], options,
+                                feature_network=feature_network, log=log)
+    row = result_row(config_path, config, seed, metrics, evaluation, train_seconds)
+    log(f"bench: {row['model']} seed {seed}: " + ", ".join(
+        f"{k}={v:.4g}" for k, v in row.items() if isinstance(v, float)))
+    return row
+
+
+def _model_class_name(path):
+    from tfhybrids.training.config import read_yaml
+
+    try:
+        return str(read_yaml(path)["model"]["class"])
+    except Exception:  # noqa: BLE001 - only for naming a failed row
+        return "?"
+
+
+def result_row(config_path, config, seed, metrics, evaluation, train_seconds):
+    """Flattens one run's metrics into a row of the CSV."""
+    model = config["model"]
+    row = {"config": _stem(config_path), "model": model["class"], "seed": seed,
+           "epochs": int(config["train"]["epochs"]), "train_minutes": train_seconds / 60.0}
+    if "beta" in model:
+        row["beta"] = float(model["beta"])
+    for key, value in metrics.get("test", {}).items():
+        row[f"test_{key}"] = float(value)
+    if "reconstruction" in evaluation:
+        row["mse"] = evaluation["reconstruction"]["mse"]
+        if "ssim" in evaluation["reconstruction"]:
+            row["ssim"] = evaluation["reconstruction"]["ssim"]
+    if "frechet" in evaluation:
+        row["fd"] = evaluation["frechet"]["value"]
+        row["fd_name"] = evaluation["frechet"]["name"]
+        if evaluation["frechet"].get("test_accuracy") is not None:
+            row["fd_network_accuracy"] = evaluation["frechet"]["test_accuracy"]
+    if "linear_probe" in evaluation:
+        row["linear_probe"] = evaluation["linear_probe"]["accuracy"]
+    if "iwae" in evaluation:
+        row["iwae_bound"] = evaluation["iwae"]["log_likelihood_bound"]
+    if "disentanglement" in evaluation:
+        row["disentanglement"] = evaluation["disentanglement"]["accuracy"]
+    if "mode_coverage" in evaluation:
+        row["modes_captured"] = float(evaluation["mode_coverage"]["modes_captured"])
+        row["high_quality_percent"] = evaluation["mode_coverage"]["high_quality_percent"]
+    return row
+
+
+# ------------------------------------------------------------------------------ the table
+def _columns(suite, rows):
+    fd_name = next((r["fd_name"] for r in rows if "fd_name" in r), "FD")
+    if suite == "dsprites":
+        columns = [("beta", "beta", None), ("disentanglement", "beta-VAE metric ↑", 3),
+                   ("mse", "MSE ↓", 4), ("test_kl_loss", "KL (nats)", 1),
+                   ("test_recon_loss", "recon NLL (nats)", 1)]
+    else:
+        columns = [("mse", "MSE ↓", 4), ("ssim", "SSIM ↑", 3), ("fd", f"{fd_name} ↓", 2),
+                   ("linear_probe", "linear probe ↑", 3), ("iwae_bound", "IWAE bound (nats) ↑", 1)]
+    return [c for c in columns if any(c[0] in r for r in rows)]
+
+
+def _cell(values, digits, spread=True):
+    values = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    if not values:
+        return "—"
+    if digits is None:
+        return f"{values[0]:g}"
+    if len(values) == 1 or not spread:
+        return f"{values[0]:.{digits}f}"
+    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+
+
+def data_floor(data_config, feature_network, num):
+    """The Fréchet distance of `num` real train images to the test images: what a perfect
+    generator would score with this many samples (the score's floor)."""
+    from tfhybrids.data import load_data
+    from tfhybrids.evaluation.frechet import frechet_score
+
+    bundle = load_data(data_config, seed=0)
+    real, _ = bundle.arrays("test", limit=num)
+    train, _ = bundle.arrays("train", limit=num)
+    result = frechet_score(feature_network, real, train)
+    return {"name": result["name"], "value": result["value"], "num": int(len(train))}
+
+
+def markdown_table(suite, rows, budget_text, floor=None):
+    """The suite's table: one line per config, mean ± std over seeds."""
+    columns = _columns(suite, rows)
+    configs = list(dict.fromkeys(r["config"] for r in rows))
+    header = ["model", "config", "epochs", "train min"] + [title for _, title, _ in columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name in configs:
+        group = [r for r in rows if r["config"] == name and "error" not in r]
+        if not group:
+            model = next(r["model"] for r in rows if r["config"] == name)
+            lines.append(f"| {model} | {name} | failed | — |" + " — |" * len(columns))
+            continue
+        # Epochs can differ between seeds under a minutes budget: show the mean.
+        cells = [group[0]["model"], name, _cell([r["epochs"] for r in group], 1, spread=False)
+                 if len({r["epochs"] for r in group}) > 1 else str(group[0]["epochs"]),
+                 _cell([r["train_minutes"] for r in group], 1, spread=False)]
+        cells += [_cell([r.get(key) for r in group], digits) for key, _, digits in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    seeds = sorted({r["seed"] for r in rows})
+    notes = [f"Suite `{suite}`, budget {budget_text} per model and seed, seeds "
+             f"{', '.join(map(str, seeds))} (mean ± std over seeds when several)."]
+    if any("mse" in r for r in rows):
+        notes.append("MSE and SSIM: test reconstructions G(E(x)) through the deterministic "
+                     "code, pixels in [0, 1]; — where the model has no encoder.")
+    fd_names = {r["fd_name"] for r in rows if "fd_name" in r}
+    for fd_name in sorted(fd_names):
+        if fd_name == "FID":
+            notes.append("FID: InceptionV3 (keras.applications, local ImageNet weights) pool "
+                         "features, samples vs test images.")
+        else:
+            accuracy = next((r["fd_network_accuracy"] for r in rows
+                             if r.get("fd_name") == fd_name and "fd_network_accuracy" in r), None)
+            accuracy = f" (its test accuracy: {accuracy:.4f})" if accuracy is not None else ""
+            notes.append(f"{fd_name}: Fréchet distance in the 128-d features of the project's "
+                         f"own domain classifier (scripts/train_domain_classifier.py){accuracy}, "
+                         f"samples vs test images; not an FID, comparable only within this "
+                         f"table.")
+        if floor is not None and floor["name"] == fd_name:
+            notes.append(f"{fd_name} of {floor['num']} real train images vs the test images "
+                         f"(what a perfect generator would score): {floor['value']:.2f}.")
+    for r in rows:
+        if "error" in r:
+            notes.append(f"{r['config']} seed {r['seed']} failed: {r['error']}")
+    if suite == "dsprites":
+        notes.append("beta-VAE metric: Higgins et al. 2017, accuracy of a linear classifier "
+                     "predicting the fixed factor from mean |z1 - z2| (chance 0.2).")
+    return "\n".join(lines) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+
+
+def write_csv(path, rows):
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: r.get(k, "") for k in keys})
+    os.replace(tmp, path)
+
+
+def tradeoff_plot(path, suite, rows):
+    """Reconstruction MSE (x) against sample quality (FD) or disentanglement (y), per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tfhybrids.evaluation.plots import png_to_array, write_png
+
+    y_key = "disentanglement" if suite == "dsprites" else "fd"
+    y_label = ("beta-VAE disentanglement metric (higher is better)" if suite == "dsprites" else
+               f"{next((r['fd_name'] for r in rows if 'fd_name' in r), 'FD')} "
+               f"(lower is better)")
+    figure, axis = plt.subplots(figsize=(6, 4.5))
+    configs = list(dict.fromkeys(r["config"] for r in rows))
+    classes = [next(r["model"] for r in rows if r["config"] == c) for c in configs]
+    for config, cls in zip(configs, classes):
+        group = [r for r in rows if r["config"] == config]
+        label = f"{cls} ({config})"
+        # The class names the point unless two configs share it (VAE and beta-VAE).
+        name = cls if classes.count(cls) == 1 else config
+        ys = [r[y_key] for r in group if y_key in r]
+        xs = [r["mse"] for r in group if "mse" in r]
+        if ys and xs:
+            axis.errorbar(np.mean(xs), np.mean(ys), xerr=np.std(xs), yerr=np.std(ys), fmt="o",
+                          capsize=3, label=label)
+            axis.annotate(name, (np.mean(xs), np.mean(ys)), fontsize=8,
+                          xytext=(4, 4), textcoords="offset points")
+        elif ys:
+            # A generator without an encoder has no reconstruction error: a horizontal line.
+            axis.axhline(np.mean(ys), linestyle="--", color="0.5", linewidth=1)
+            axis.annotate(f"{name} (no encoder)", (0.0, np.mean(ys)),
+                          xycoords=("axes fraction", "data"), fontsize=8, xytext=(4, 4),
+                          textcoords="offset points")
+    axis.set_xlabel("reconstruction MSE, pixels in [0, 1] (lower is better)")
+    axis.set_ylabel(y_label)
+    axis.set_title(f"bench {suite}")
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close(figure)
+    write_png(path, png_to_array(buffer.getvalue()))
+
+
+# ------------------------------------------------------------------------------ suites
+def run_toy2d(out_dir, passthrough=(), log=print):
+    """Runs `benchmarks/mode_collapse.py` (the mode-collapse benchmark) as its own command."""
+    import subprocess
+    import sys
+
+    script = os.path.join(REPO_ROOT, "benchmarks", "mode_collapse.py")
+    if not os.path.exists(script):
+        raise ConfigError(f"bench toy2d runs {script}, which is not there (the mode-collapse "
+                          f"benchmark has not landed in this checkout).")
+    command = [sys.executable, script, *passthrough]
+    log("bench: " + " ".join(command))
+    completed = subprocess.run(command, cwd=REPO_ROOT)
+    return completed.returncode
+
+
+def run_suite(suite, out_dir, epochs=None, minutes=None, seeds=(0,), overrides=(),
+              options=None, config_dir=None, extra_configs=(), log=print):
+    """Runs a suite (see the module docstring) and writes results.md, results.csv and
+    tradeoff.png in `out_dir`. `extra_configs` are config files run after the suite's own
+    (e.g. a model whose config is not in configs/ yet). Returns (rows, markdown table)."""
+    from tfhybrids.training.checkpoints import write_json_atomic
+    from tfhybrids.training.config import load_config
+
+    if epochs is not None and minutes is not None:
+        raise ConfigError("bench: give --epochs or --minutes, not both.")
+    if minutes is not None and not minutes > 0:
+        raise ConfigError(f"bench: --minutes must be positive, got {minutes}.")
+    if epochs is not None and epochs < 1:
+        raise ConfigError(f"bench: --epochs must be at least 1, got {epochs}.")
+    paths = suite_configs(suite, config_dir)
+    for path in extra_configs:
+        if not os.path.exists(path):
+            raise ConfigError(f"bench: --add-config {path}: no such file.")
+        if _stem(path) in {_stem(p) for p in paths}:
+            raise ConfigError(f"bench: --add-config {path}: the suite already has a config "
+                              f"named {_stem(path)}.")
+        paths.append(path)
+    if options is None:
+        options = EvaluationOptions(**(SMOKE_OPTIONS if suite == "smoke" else {}))
+    os.makedirs(out_dir, exist_ok=True)
+
+    # Load the feature network before any training, so a missing classifier fails at once.
+    feature_network = None
+    if suite != "dsprites":
+        dataset = load_config(paths[0], overrides)["data"]["name"]
+        feature_network, reason = feature_network_for(options, dataset)
+        if feature_network is None:
+            log(f"bench: no Fréchet distance: {reason}.")
+
+    floor = None
+    if feature_network is not None:
+        floor = data_floor(load_config(paths[0], overrides)["data"], feature_network,
+                           options.num_fd_samples)
+        log(f"bench: {floor['name']} of train vs test images: {floor['value']:.3f}")
+
+    rows = []
+    for path in paths:
+        for seed in seeds:
+            try:
+                rows.append(run_model(path, out_dir, seed, epochs, minutes, overrides, options,
+                                      feature_network, log))
+            except (KeyboardInterrupt, ConfigError):
+                raise
+            except Exception as error:  # noqa: BLE001 - one broken model must not sink the suite
+                message = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+                log(f"bench: {_stem(path)} seed {seed} failed: {message}")
+                rows.append({"config": _stem(path), "model": _model_class_name(path),
+                             "seed": seed, "epochs": 0, "train_minutes": float("nan"),
+                             "error": message})
+            # Written after every model, so a long suite shows its progress.
+            write_csv(os.path.join(out_dir, "results.csv"), rows)
+    budget = f"{minutes:g} min of training" if minutes else (
+        f"{epochs} epochs" if epochs else "the configs' own epochs")
+    table = markdown_table(suite, rows, budget, floor)
+    with open(os.path.join(out_dir, "results.md"), "w") as f:
+        f.write(f"# tfhybrids bench {suite}\n\n{table}")
+    tradeoff_plot(os.path.join(out_dir, "tradeoff.png"), suite, rows)
+    write_json_atomic(os.path.join(out_dir, "results.json"), {"suite": suite, "budget": budget,
+                                                              "rows": rows, "data_floor": floor})
+    return rows, table
