@@ -17,6 +17,8 @@ rather than by the model. It writes, under --out:
 
     README.md            the table (mean ± std over seeds, the paper's numbers beside ours)
     results.json         every run's figures and CPU seconds
+    runs/                one file per finished run (a repeated command reuses those trained
+                         with the same settings: a killed benchmark continues; --fresh retrains)
     <model>_<data>.png   samples of the first seed over the data (grey)
     avb_posterior.png    samples of q(z|x) for the 4 inputs of the AVB toy, coloured
 
@@ -25,6 +27,7 @@ Usage (from the repository root):
     python benchmarks/mode_collapse.py                        # everything, 5 seeds
     python benchmarks/mode_collapse.py --seeds 1 --steps 500  # a quick check
     python benchmarks/mode_collapse.py --models veegan --datasets ring --no-avb
+    python benchmarks/mode_collapse.py --workers 2            # two single-threaded runs at once
 
 The models are GAN (configs/gan_toy2d_<data>.yaml), BiGAN and ALI (configs/bigan_toy2d_<data>
 .yaml, ALI with model.encoder_type=gaussian), VEEGAN (configs/veegan_toy2d_<data>.yaml) and
@@ -165,35 +168,120 @@ def generator_samples(model, num, seed):
     return np.asarray(model.decode(codes))
 
 
-def run_benchmark(args, log):
+def _single_threaded_worker():
+    # Small MLPs gain little from intra-op threads: on a few cores, one run per core trains
+    # more runs per hour than all cores on one run.
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    # A single inter-op thread can deadlock (a kernel waiting on work queued behind it);
+    # two keep the run on about one core.
+    tf.config.threading.set_inter_op_parallelism_threads(2)
+
+
+def run_one(data, key, seed, args):
+    """Trains and scores one (data set, model, seed); returns (run record, seed-0 samples and
+    test data for the scatter plot, or None)."""
     from tfhybrids.data import toy2d_modes, toy2d_std
-    from tfhybrids.evaluation import plots
     from tfhybrids.evaluation.mode_coverage import mode_coverage
 
+    label = MODELS[key][0]
+    config, steps = load_document(key, data, [f"train.seed={seed}"] + args.set, args.matched)
+    model, bundle, steps, cpu = train_model(config, args.steps or steps, args.lr_drop)
+    samples = generator_samples(model, args.num_samples, seed)
+    result = mode_coverage(samples, toy2d_modes(config["data"]), toy2d_std(config["data"]))
+    run = {"model": label, "key": key, "data": data, "seed": seed, "steps": steps,
+           "cpu_seconds": round(cpu, 1), **result}
+    picture = None
+    if seed == 0:
+        picture = (samples, bundle.arrays("test")[0])
+    return run, picture
+
+
+def run_settings(args):
+    """What a run's figures depend on besides (data, model, seed): a finished run is reused
+    only when these match (see `run_file`)."""
+    return {"steps": args.steps, "lr_drop": args.lr_drop, "matched": args.matched,
+            "num_samples": args.num_samples, "set": list(args.set)}
+
+
+def run_file(args, data, key, seed):
+    return os.path.join(args.out, "runs", f"{key}_{data}_seed{seed}.json")
+
+
+def load_finished(args, data, key, seed):
+    """The record of a run finished earlier with the same settings, or None. Lets a killed
+    benchmark continue where it stopped (the runs are independent)."""
+    path = run_file(args, data, key, seed)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        saved = json.load(f)
+    if saved.get("settings") != run_settings(args):
+        return None
+    picture = saved.get("picture")
+    if picture is not None:
+        picture = (np.asarray(picture["samples"]), np.asarray(picture["reference"]))
+    return saved["run"], picture
+
+
+def save_finished(args, run, picture):
+    path = run_file(args, run["data"], run["key"], run["seed"])
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    saved = {"settings": run_settings(args), "run": run, "picture": None}
+    if picture is not None:
+        saved["picture"] = {"samples": np.asarray(picture[0]).tolist(),
+                            "reference": np.asarray(picture[1]).tolist()}
+    with open(path + ".tmp", "w") as f:
+        json.dump(saved, f)
+    os.replace(path + ".tmp", path)
+
+
+def run_benchmark(args, log):
+    from tfhybrids.evaluation import plots
+
+    jobs = [(data, key, seed) for data in args.datasets for key in args.models
+            for seed in range(args.seeds)]
     runs = []
-    for data in args.datasets:
-        for key in args.models:
-            label = MODELS[key][0]
-            for seed in range(args.seeds):
-                config, steps = load_document(key, data, [f"train.seed={seed}"] + args.set,
-                                              args.matched)
-                model, bundle, steps, cpu = train_model(config, args.steps or steps,
-                                                        args.lr_drop)
-                samples = generator_samples(model, args.num_samples, seed)
-                result = mode_coverage(samples, toy2d_modes(config["data"]),
-                                       toy2d_std(config["data"]))
-                runs.append({"model": label, "data": data, "seed": seed, "steps": steps,
-                             "cpu_seconds": round(cpu, 1), **result})
-                log(f"{label:7s} {data:4s} seed {seed}: {result['modes_captured']:2d}/"
-                    f"{result['num_modes']} modes, {result['high_quality_percent']:5.1f}% "
-                    f"high quality ({steps} steps, {cpu:.0f} s CPU)")
-                if seed == 0:
-                    reference, _ = bundle.arrays("test")
-                    title = (f"{label}, {data}, seed 0: {result['modes_captured']}/"
-                             f"{result['num_modes']} modes, "
-                             f"{result['high_quality_percent']:.1f}% HQ")
-                    image = plots.scatter(samples, title=title, reference=reference)
-                    plots.write_png(os.path.join(args.out, f"{key}_{data}.png"), image)
+
+    def record(run, picture, reused=False):
+        runs.append(run)
+        if not reused:
+            save_finished(args, run, picture)
+        log(f"{run['model']:7s} {run['data']:4s} seed {run['seed']}: "
+            f"{run['modes_captured']:2d}/{run['num_modes']} modes, "
+            f"{run['high_quality_percent']:5.1f}% high quality ({run['steps']} steps, "
+            f"{run['cpu_seconds']:.0f} s CPU)" + (" [finished earlier]" if reused else ""))
+        if picture is not None:
+            samples, reference = picture
+            title = (f"{run['model']}, {run['data']}, seed 0: {run['modes_captured']}/"
+                     f"{run['num_modes']} modes, {run['high_quality_percent']:.1f}% HQ")
+            image = plots.scatter(samples, title=title, reference=reference)
+            plots.write_png(os.path.join(args.out, f"{run['key']}_{run['data']}.png"), image)
+
+    pending = []
+    for job in jobs:
+        finished = None if args.fresh else load_finished(args, *job)
+        if finished is not None:
+            record(*finished, reused=True)
+        else:
+            pending.append(job)
+    jobs_all, jobs = jobs, pending
+    if args.workers <= 1:
+        for job in jobs:
+            record(*run_one(*job, args))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=args.workers,
+                                 mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_single_threaded_worker) as pool:
+            futures = [pool.submit(run_one, *job, args) for job in jobs]
+            for future in as_completed(futures):
+                record(*future.result())
+    order = {(data, key, seed): i for i, (data, key, seed) in enumerate(jobs_all)}
+    runs.sort(key=lambda run: order[(run["data"], run["key"], run["seed"])])
     return runs
 
 
@@ -303,8 +391,8 @@ def markdown(runs, avb, args, cpu_total, wall_total):
                   f"- ELBO with the learned T in place of the KL (test set): "
                   f"{avb['elbo_with_t']:.3f}.", "",
                   "![AVB posteriors](avb_posterior.png)"]
-    lines += ["", f"Total: {cpu_total / 60:.1f} CPU minutes, {wall_total / 60:.1f} minutes "
-              "wall clock (2 shared CPU cores)."]
+    lines += ["", f"Total: {cpu_total / 60:.1f} CPU minutes of training, "
+              f"{wall_total / 60:.1f} minutes wall clock ({os.cpu_count()} CPU cores, {args.workers} run(s) at a time)."]
     return "\n".join(lines) + "\n"
 
 
@@ -333,6 +421,13 @@ def parse_args(argv=None):
                         help="training steps of the AVB toy (default: its config)")
     parser.add_argument("--avb-samples", type=int, default=10000,
                         help="importance samples per image for AVB's log-likelihood")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="runs trained at once, each in its own single-threaded process "
+                             "(e.g. the number of cores); 1 = in this process, all threads")
+    parser.add_argument("--fresh", action="store_true",
+                        help="retrain every run, even those finished earlier with the same "
+                             "settings (by default a repeated command reuses them from "
+                             "OUT/runs/, so a killed benchmark continues where it stopped)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="config override applied to every run, e.g. data.batch_size=256")
     parser.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks",
@@ -356,14 +451,17 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    wall_start, cpu_start = time.time(), time.process_time()
+    wall_start = time.time()
 
     def log(message):
         print(message, flush=True)
 
     runs = run_benchmark(args, log) if args.models and args.datasets else []
     avb = run_avb(args, log) if args.avb else None
-    cpu_total, wall_total = time.process_time() - cpu_start, time.time() - wall_start
+    wall_total = time.time() - wall_start
+    # The training CPU time of every run, wherever (worker processes) and whenever (runs
+    # reused from an earlier invocation) it was spent.
+    cpu_total = sum(run["cpu_seconds"] for run in runs) + (avb["cpu_seconds"] if avb else 0.0)
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump({"runs": runs, "avb": avb, "argv": sys.argv[1:],
                    "cpu_seconds": round(cpu_total, 1), "wall_seconds": round(wall_total, 1)},

@@ -12,7 +12,7 @@ network sizes), on synthetic 28x28x1 batches held in memory so input reading cos
 
 Writes a markdown table (default docs/performance.md) and prints it.
 
-    python benchmarks/throughput.py [--batch 128] [--steps 30] [--models vae aae ...]
+    python benchmarks/throughput.py [--batch 128] [--steps 16] [--rounds 3] [--models vae aae ...]
 """
 
 import argparse
@@ -31,10 +31,10 @@ import tensorflow as tf  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def gemm_rate(size=2048, repeats=20):
-    """fp32 GFLOP/s of a size x size matrix multiply on this machine."""
-    a = tf.random.normal([size, size])
-    b = tf.random.normal([size, size])
+def gemm_rate(size=2048, repeats=20, dtype=tf.float32):
+    """GFLOP/s of a size x size matrix multiply on this machine, in the given dtype."""
+    a = tf.cast(tf.random.normal([size, size]), dtype)
+    b = tf.cast(tf.random.normal([size, size]), dtype)
     matmul = tf.function(lambda: tf.matmul(a, b))
     matmul().numpy()
     start = time.perf_counter()
@@ -55,12 +55,23 @@ def count_flops(concrete_function):
     return info.total_float_ops
 
 
-def build(config_path, batch_size):
-    from tfhybrids.training.config import load_config
-    from tfhybrids.training.runner import build_model
+# Options of the training config compared with the default fp32 graph-mode `fit`.
+VARIANTS = {
+    "fp32": [],
+    "xla": ["train.jit_compile=true"],
+    "spe8": ["train.steps_per_execution=8"],
+    "bf16": ["train.mixed_precision=mixed_bfloat16"],
+    "bf16+xla": ["train.mixed_precision=mixed_bfloat16", "train.jit_compile=true"],
+}
 
-    config = load_config(config_path, [f"data.batch_size={batch_size}"])
-    model = build_model(config, (28, 28, 1), num_classes=10)
+
+def build(config_path, batch_size, overrides=()):
+    from tfhybrids.training.config import load_config
+    from tfhybrids.training.runner import build_model, dtype_policy
+
+    config = load_config(config_path, [f"data.batch_size={batch_size}", *overrides])
+    with dtype_policy(config["train"]["mixed_precision"]):
+        model = build_model(config, (28, 28, 1), num_classes=10)
     return model
 
 
@@ -79,82 +90,157 @@ class _Timer(keras.callbacks.Callback):
         self.last = time.perf_counter() - self.start
 
 
-def time_fit(model, batch, steps):
-    dataset = tf.data.Dataset.from_tensors(batch).repeat()
-    timer = _Timer()
-    model.fit(dataset, epochs=2, steps_per_epoch=steps, verbose=0, callbacks=[timer],
-              shuffle=False)
-    return steps / timer.last
+class GemmTimer:
+    """The fp32 matrix-multiply rate as a timer of the same kind, so that it is measured in
+    the same rounds as the models, under the same load."""
+
+    def __init__(self, size=2048, repeats=5):
+        self.flops = 2.0 * size**3 * repeats
+        self.size, self.repeats = size, repeats
+        self.rate()
+
+    def rate(self):
+        return gemm_rate(self.size, self.repeats) * 1e9 / self.flops
 
 
-def time_plain_loop(model, batch, steps):
-    step = tf.function(model.train_step)
-    concrete = step.get_concrete_function(batch)
-    for _ in range(3):
-        logs = step(batch)
-    [v.numpy() for v in logs.values()]
-    start = time.perf_counter()
-    for _ in range(steps):
-        logs = step(batch)
-    [v.numpy() for v in logs.values()]
-    return steps / (time.perf_counter() - start), concrete
+class FitTimer:
+    """Steps/s of `model.fit` over in-memory batches, after one warm-up epoch that traces."""
+
+    def __init__(self, model, batch, steps):
+        self.model, self.steps = model, steps
+        self.dataset = tf.data.Dataset.from_tensors(batch).repeat()
+        self.timer = _Timer()
+        self.rate()
+
+    def rate(self):
+        self.model.fit(self.dataset, epochs=1, steps_per_epoch=self.steps, verbose=0,
+                       callbacks=[self.timer], shuffle=False)
+        return self.steps / self.timer.last
+
+
+class PlainTimer:
+    """Steps/s of the model's own train_step in a bare tf.function loop: no fit, no
+    callbacks, no iterator, no logs; the same networks, losses and optimizers."""
+
+    def __init__(self, model, batch, steps):
+        self.batch, self.steps = batch, steps
+        self.step = tf.function(model.train_step)
+        self.concrete = self.step.get_concrete_function(batch)
+        for _ in range(3):
+            logs = self.step(batch)
+        [v.numpy() for v in logs.values()]
+
+    def rate(self):
+        start = time.perf_counter()
+        for _ in range(self.steps):
+            logs = self.step(self.batch)
+        [v.numpy() for v in logs.values()]
+        return self.steps / (time.perf_counter() - start)
+
+
+def interleaved_rates(timers, rounds):
+    """Median steps/s of each timer over `rounds` rounds that alternate between them, so a
+    change in the machine's load affects all of them alike."""
+    samples = {name: [] for name in timers}
+    for _ in range(rounds):
+        for name, timer in timers.items():
+            samples[name].append(timer.rate())
+    return {name: float(np.median(values)) for name, values in samples.items()}
+
+
+def model_stem(path):
+    return os.path.basename(path).replace(".yaml", "").replace("_fashion_mnist", "")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=16,
+                        help="timed steps per round (a multiple of spe8's 8)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved rounds per measurement (the median is reported)")
     parser.add_argument("--models", nargs="*", help="config stems, e.g. vae aae dcgan")
+    parser.add_argument("--variants", nargs="*", default=["fp32", "xla", "spe8", "bf16"],
+                        choices=list(VARIANTS), help="training options compared")
     parser.add_argument("--out", default=os.path.join(REPO, "docs", "performance.md"))
     args = parser.parse_args(argv)
 
     configs = sorted(glob.glob(os.path.join(REPO, "configs", "*_fashion_mnist.yaml")))
     if args.models:
-        configs = [c for c in configs
-                   if os.path.basename(c).replace("_fashion_mnist.yaml", "") in args.models]
-    rate = gemm_rate()
-    print(f"fp32 GEMM rate: {rate:.1f} GFLOP/s")
-    rows = []
+        configs = [c for c in configs if model_stem(c) in args.models]
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    rate = max(gemm_rate(), gemm_rate())
+    bf16_rate = max(gemm_rate(dtype=tf.bfloat16), gemm_rate(dtype=tf.bfloat16))
+    print(f"GEMM rate: fp32 {rate:.1f} GFLOP/s, bf16 {bf16_rate:.1f} GFLOP/s", flush=True)
+    rows = []
     for path in configs:
-        name = os.path.basename(path).replace("_fashion_mnist.yaml", "")
+        name = model_stem(path)
         batch = synthetic_batch(args.batch)
-        model = build(path, args.batch)
-        fit_rate = time_fit(model, batch, args.steps)
-        plain_model = build(path, args.batch)
-        plain_rate, concrete = time_plain_loop(plain_model, batch, args.steps)
-        flops = count_flops(concrete)
-        achieved = flops * fit_rate / 1e9
-        rows.append((name, type(model).__name__, fit_rate, fit_rate * args.batch, plain_rate,
-                     fit_rate / plain_rate, flops / 1e9, achieved, achieved / rate))
-        print(f"{name:22s} fit {fit_rate:6.2f} steps/s  plain {plain_rate:6.2f} steps/s  "
-              f"ratio {fit_rate / plain_rate:4.2f}  {flops / 1e9:7.2f} GFLOP/step  "
-              f"{100 * achieved / rate:5.1f}% of GEMM")
+        plain = PlainTimer(build(path, args.batch), batch, args.steps)
+        flops = count_flops(plain.concrete)
+        timers = {"gemm": GemmTimer(), "plain": plain}
+        for variant in args.variants:
+            timers[variant] = FitTimer(build(path, args.batch, VARIANTS[variant]), batch,
+                                       args.steps)
+        rates = interleaved_rates(timers, args.rounds)
+        row_gemm = rates.pop("gemm") * GemmTimer().flops / 1e9
+        fit_rate = rates.get("fp32", float("nan"))
+        best = max(args.variants, key=lambda v: rates[v])
+        row = dict(name=name, cls=type(plain.step.python_function.__self__).__name__,
+                   plain=rates["plain"], fit=fit_rate, ratio=fit_rate / rates["plain"],
+                   gflop=flops / 1e9, rates=rates, best=best, gemm=row_gemm)
+        rows.append(row)
+        print(f"{name:22s} plain {rates['plain']:6.2f} steps/s  "
+              + "  ".join(f"{v} {rates[v]:6.2f}" for v in args.variants)
+              + f"  ratio {row['ratio']:4.2f}  {flops / 1e9:6.2f} GFLOP/step  "
+              f"GEMM {row_gemm:5.1f} GFLOP/s  fp32 {100 * flops * fit_rate / 1e9 / row_gemm:5.1f}% / "
+              f"best ({best}) {100 * flops * rates[best] / 1e9 / row_gemm:5.1f}% of it",
+              flush=True)
     elapsed = time.perf_counter() - started
+    load_after = os.getloadavg()[0]
 
     lines = [
         "# Training throughput",
         "",
+        "Produced by `python benchmarks/throughput.py` "
+        f"(--batch {args.batch} --steps {args.steps} --rounds {args.rounds}).",
+        "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}, Python "
-        f"{platform.python_version()}; no GPU. Measured fp32 GEMM rate (2048², TF): "
-        f"**{rate:.1f} GFLOP/s**.",
+        f"{platform.python_version()}; no GPU. Measured GEMM rate (2048², TF): "
+        f"**{rate:.1f} GFLOP/s fp32**, {bf16_rate:.1f} GFLOP/s bf16.",
         "",
-        f"Batch {args.batch} of 28×28×1 synthetic images held in memory; {args.steps} timed "
-        "steps after a warm-up epoch; the networks of each `configs/<model>_fashion_mnist.yaml`."
-        " FLOPs are counted by TensorFlow's profiler on the traced train-step graph (every "
-        "player's forward and backward pass). `fit / plain` is the speed of Keras `fit` over "
-        "the same train step called in a bare `tf.function` loop (1.0 = the framework costs "
-        "nothing). Timings on these machines vary by about ±15% from run to run.",
+        f"Batch {args.batch} of 28×28×1 synthetic images held in memory; the networks of each "
+        "`configs/<model>_fashion_mnist.yaml`. Each figure is the median of "
+        f"{args.rounds} rounds of {args.steps} steps, the rounds of all columns of a row "
+        "interleaved so that the machine's load affects them alike; tracing and compilation "
+        "happen in a warm-up before. FLOPs are counted by TensorFlow's profiler on the traced "
+        "train-step graph (every player's forward and backward pass). `plain` calls the "
+        "model's train step in a bare `tf.function` loop with no framework around it; "
+        "`fit / plain` is the fp32 `fit` speed over it (1.0 = `fit` costs nothing). "
+        f"Columns {args.variants[0]}…{args.variants[-1]} are `fit` steps/s with the training options "
+        + ", ".join(f"{v} = `{' '.join(VARIANTS[v]) or 'defaults'}`" for v in args.variants)
+        + ". The GEMM share is achieved GFLOP/s (FLOPs/step × steps/s) over the fp32 GEMM rate "
+        "measured in the same interleaved rounds (column `GEMM GFLOP/s`), so that both are "
+        "taken under the same load.",
         "",
-        "| config | class | fit steps/s | fit images/s | plain steps/s | fit / plain | "
-        "GFLOP/step | achieved GFLOP/s | of GEMM rate |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| config | class | GFLOP/step | plain | " + " | ".join(args.variants)
+        + " | fit / plain | images/s (fp32) | GEMM GFLOP/s | fp32 share of GEMM | best | "
+        "best share of GEMM |",
+        "|---|---|---|---|" + "---|" * len(args.variants) + "---|---|---|---|---|---|",
     ]
-    for name, cls, fit_rate, images, plain_rate, ratio, gflop, achieved, share in rows:
-        lines.append(f"| {name} | {cls} | {fit_rate:.2f} | {images:.0f} | {plain_rate:.2f} | "
-                     f"{ratio:.2f} | {gflop:.2f} | {achieved:.1f} | {100 * share:.1f}% |")
-    lines += ["", f"The whole benchmark took {elapsed:.0f} s.", ""]
+    for row in rows:
+        best_rate = row["rates"][row["best"]]
+        lines.append(
+            f"| {row['name']} | {row['cls']} | {row['gflop']:.2f} | {row['plain']:.2f} | "
+            + " | ".join(f"{row['rates'][v]:.2f}" for v in args.variants)
+            + f" | {row['ratio']:.2f} | {row['fit'] * args.batch:.0f} | {row['gemm']:.0f} | "
+            f"{100 * row['gflop'] * row['fit'] / row['gemm']:.1f}% | {row['best']} | "
+            f"{100 * row['gflop'] * best_rate / row['gemm']:.1f}% |")
+    lines += ["", f"The whole benchmark took {elapsed:.0f} s; the machine's 1-minute load average "
+              f"was {load_before:.1f} at the start and {load_after:.1f} at the end (other "
+              "processes share these cores, hence the interleaved measurements).", ""]
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write("\n".join(lines))

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model_harness import ModelContract, make_batch, make_model
+from model_harness import ModelContract, make_batch, make_model, signature_case
 from tfhybrids.errors import ConfigError, ShapeError
 from tfhybrids.export import existing_versions, export_model, serving_functions
 from tfhybrids.export import saved_model
@@ -90,7 +90,8 @@ def signature_inputs(specs, case, batch=3):
     for spec in specs:
         shape = [batch, *spec.shape[1:]]
         if spec.name == "images":
-            value = (x + 1.0) / 2.0
+            value = (make_batch(signature_case(case, spec), batch_size=batch, seed=5)[0]
+                     + 1.0) / 2.0
         elif spec.name == "points":
             value = x
         elif spec.name == "seeds":

@@ -16,6 +16,19 @@ shares (the `COMMON_KEYS` of the config's `data:` section):
     cache           bool, default True. `.cache()` the decoded examples (before shuffling), so the
                     decoding and resizing run once rather than every epoch.
     prefetch        bool, default True. Prefetch with tf.data.AUTOTUNE.
+    labels_per_class  int >= 1 or null, default null (every train label kept). Keep the labels
+                    of only this many train examples of each class (a balanced labelled subset,
+                    e.g. 10 per class = the "100 labels" setting of semi-supervised papers);
+                    every other train example gets the label -1 ("unlabelled"). The test split
+                    keeps all its labels. Which examples keep their label is drawn by
+                    `labels_seed` alone: the same subset whatever the training seed.
+    labels_seed     int >= 0, default 0. Seed of that choice.
+    labeled_batch_size  int >= 1 or null, default null. With `labels_per_class`: the training
+                    stream (tfhybrids.training.data_stream) then yields pairs
+                    `((x, y), (x_labeled, y_labeled))`, the second a batch of this size from the
+                    labelled subset, repeated and reshuffled for ever, so that a model with a
+                    supervised phase (SemiSupervisedAAE) sees labelled examples every step even
+                    when they are 100 out of 60000.
 """
 
 import dataclasses
@@ -23,10 +36,12 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from tfhybrids.errors import DataError
+from tfhybrids.errors import ConfigError, DataError
 from tfhybrids.validation import check_bool, check_choice, check_int, check_keys
 
-COMMON_KEYS = ("name", "batch_size", "shuffle_buffer", "cache", "prefetch")
+COMMON_KEYS = ("name", "batch_size", "shuffle_buffer", "cache", "prefetch", "labels_per_class",
+               "labels_seed", "labeled_batch_size")
+UNLABELED = -1
 SPLITS = ("train", "test")
 
 
@@ -48,6 +63,9 @@ class PipelineOptions:
     shuffle_buffer: int = 10000
     cache: bool = True
     prefetch: bool = True
+    labels_per_class: int | None = None
+    labels_seed: int = 0
+    labeled_batch_size: int | None = None
 
 
 def parse_common(config, source_keys, where="data"):
@@ -66,7 +84,22 @@ def parse_common(config, source_keys, where="data"):
     """
     check_keys(where, config, tuple(COMMON_KEYS) + tuple(source_keys), required=("name",))
     defaults = PipelineOptions()
+    labels_per_class = config.get("labels_per_class")
+    if labels_per_class is not None:
+        labels_per_class = check_int(where, "labels_per_class", labels_per_class, minimum=1)
+    labeled_batch_size = config.get("labeled_batch_size")
+    if labeled_batch_size is not None:
+        labeled_batch_size = check_int(where, "labeled_batch_size", labeled_batch_size,
+                                       minimum=1)
+        if labels_per_class is None:
+            raise ConfigError(
+                f"{where}.labeled_batch_size: a separate labelled batch needs a labelled "
+                f"subset; set {where}.labels_per_class too (e.g. 10 for 100 labels), or drop "
+                "labeled_batch_size.")
     return PipelineOptions(
+        labels_per_class=labels_per_class,
+        labels_seed=check_int(where, "labels_seed", config.get("labels_seed", 0), minimum=0),
+        labeled_batch_size=labeled_batch_size,
         batch_size=check_int(where, "batch_size", config.get("batch_size", defaults.batch_size),
                              minimum=1),
         shuffle_buffer=check_int(where, "shuffle_buffer",
@@ -95,7 +128,11 @@ class DataBundle:
         batch_size: int. Global batch size of `train` and `test`.
         class_names: list of str or None. Name of each label value.
         examples: dict. "train"/"test" -> the unbatched, unshuffled `(x, y)` dataset behind each
-            split; `arrays` reads it.
+            split; `arrays` reads it. With `labels_per_class`, also "labeled": the labelled
+            train examples only (their true labels), in train order.
+        num_labeled: int or None. Train examples that keep their label (None: all do).
+        labeled_batch_size: int or None. Size of the labelled batch the training stream pairs
+            with each batch (see the module docstring), or None for plain `(x, y)` batches.
     """
 
     name: str
@@ -109,6 +146,8 @@ class DataBundle:
     batch_size: int
     class_names: list[str] | None
     examples: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    num_labeled: int | None = None
+    labeled_batch_size: int | None = None
 
     def arrays(self, split, limit=None):
         """Returns `(x, y)` of a split as numpy arrays, in dataset order (never shuffled).
@@ -206,6 +245,18 @@ def build_bundle(*, name, kind, train, test, num_train, num_test, options, seed,
         raise DataError(f"data source '{name}': examples have no fixed shape ({x_spec.shape}); "
                         f"set data.image_size to resize them to one size.")
 
+    labeled, num_labeled = None, None
+    if options.labels_per_class is not None:
+        if num_classes is None:
+            raise DataError(f"data source '{name}' has no class labels, so labels_per_class "
+                            "cannot pick a labelled subset; drop data.labels_per_class.")
+        train, labeled, num_labeled = keep_labels(
+            train, num_train, num_classes, options.labels_per_class, options.labels_seed, name)
+        if options.labeled_batch_size is not None and options.labeled_batch_size > num_labeled:
+            raise DataError(
+                f"data source '{name}': labeled_batch_size {options.labeled_batch_size} is "
+                f"more than the {num_labeled} labelled examples; lower data.labeled_batch_size.")
+
     def finish(dataset):
         return dataset.prefetch(tf.data.AUTOTUNE) if options.prefetch else dataset
 
@@ -233,5 +284,68 @@ def build_bundle(*, name, kind, train, test, num_train, num_test, options, seed,
         class_names=list(class_names) if class_names is not None else None,
         # The uncached datasets: reading only the first `limit` of a cached one would leave
         # its cache partial (and tf.data warns about discarding it).
-        examples={"train": train, "test": test},
+        examples={"train": train, "test": test,
+                  **({"labeled": labeled} if labeled is not None else {})},
+        num_labeled=num_labeled,
+        labeled_batch_size=options.labeled_batch_size if labeled is not None else None,
     )
+
+
+def labeled_subset(labels, num_classes, labels_per_class, seed):
+    """Indices of the examples that keep their label: `labels_per_class` of each class.
+
+    Each class's examples are put in an order drawn from `seed` (numpy's PCG64) and the first
+    `labels_per_class` are kept, so the choice is balanced, reproducible, and a larger
+    `labels_per_class` with the same seed keeps a superset of a smaller one.
+
+    Args:
+        labels: int array [n]. The train labels.
+        num_classes: int. Classes 0..num_classes-1.
+        labels_per_class: int >= 1.
+        seed: int >= 0.
+
+    Returns:
+        int64 array of the kept indices, sorted (train order).
+
+    Raises:
+        DataError: if a class has fewer than `labels_per_class` examples.
+    """
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    kept = []
+    for label in range(num_classes):
+        members = np.flatnonzero(labels == label)
+        if len(members) < labels_per_class:
+            raise DataError(
+                f"labels_per_class={labels_per_class}, but class {label} has only "
+                f"{len(members)} train examples; lower data.labels_per_class.")
+        kept.append(members[rng.permutation(len(members))[:labels_per_class]])
+    return np.sort(np.concatenate(kept)).astype(np.int64)
+
+
+def keep_labels(train, num_train, num_classes, labels_per_class, seed, name="data"):
+    """Marks all but a balanced labelled subset of `train` as unlabelled (label -1).
+
+    Returns:
+        (train examples with y = -1 outside the subset, the labelled examples alone,
+        number of labelled examples).
+    """
+    labels = np.concatenate(list(train.map(lambda x, y: y).batch(8192).as_numpy_iterator()))
+    if len(labels) != num_train:
+        raise DataError(f"data source '{name}': read {len(labels)} train labels, expected "
+                        f"{num_train}.")
+    keep = np.zeros(num_train, bool)
+    keep[labeled_subset(labels, num_classes, labels_per_class, seed)] = True
+    keep = tf.constant(keep)
+
+    def mark(index, example):
+        x, y = example
+        return x, tf.where(keep[index], y, tf.constant(UNLABELED, y.dtype))
+
+    indexed = train.enumerate()
+    marked = indexed.map(mark)
+    labeled = indexed.filter(lambda index, example: keep[index]).map(
+        lambda index, example: example)
+    num_labeled = int(keep.numpy().sum())
+    labeled = labeled.apply(tf.data.experimental.assert_cardinality(num_labeled))
+    return marked, labeled, num_labeled

@@ -8,7 +8,9 @@ with one line in its own module under `tfhybrids/data/`, which the package impor
     def load_dsprites(config, seed): ...
 
 A name ending in ":" registers a family: `register_source("tfds:")` serves every
-`name: tfds:<dataset>`; its loader reads the part after the colon from `config["name"]`.
+`name: tfds:<dataset>`; its loader reads the part after the colon from `config["name"]`. A
+family may be narrowed by a longer prefix ending in "/" (`register_source("tfds:cycle_gan/")`);
+the longest registered family that a name starts with serves it.
 """
 
 from tfhybrids.errors import ConfigError
@@ -40,8 +42,12 @@ def _qualified(function):
     return f"{function.__module__}.{function.__qualname__}"
 
 
+def _is_family(name):
+    return name.endswith((":", "/"))
+
+
 def _display_names():
-    return sorted(f"{name}<name>" if name.endswith(":") else name for name in SOURCES)
+    return sorted(f"{name}<name>" if _is_family(name) else name for name in SOURCES)
 
 
 def load_data(config, seed=0):
@@ -71,8 +77,9 @@ def load_data(config, seed=0):
                           f"{', '.join(_display_names())}.")
     name = check_str("data", "name", config["name"])
     check_int("load_data", "seed", seed, minimum=0)
-    prefix, colon, rest = name.partition(":")
-    family = prefix + colon if colon and prefix + colon in SOURCES else None
+    families = [f for f in SOURCES if _is_family(f) and name.startswith(f)]
+    family = max(families, key=len) if families else None
+    rest = name[len(family):] if family else ""
     if family is None:
         check_choice("data", "name", name, _display_names())  # raises, listing the sources
         return SOURCES[name](config, seed)

@@ -173,22 +173,28 @@ def run_model(config_path, out_dir, seed, epochs=None, minutes=None, overrides=(
         log(f"bench: reusing the finished {minutes:g}-minute run in {workdir}")
         metrics = _read_json(os.path.join(workdir, "metrics.json"))
         train_seconds = previous["train_seconds"]
+        cpu_seconds = previous.get("cpu_seconds")
     else:
         log(f"bench: training {config['model']['class']} ({_stem(config_path)}), seed {seed}, "
             f"{budget} -> {workdir}")
-        started = time.time()
+        started, cpu_started = time.time(), time.process_time()
         if minutes:
             metrics = train_for_minutes(config, workdir, minutes, log)
         else:
             metrics = train(config, workdir, log)
         train_seconds = time.time() - started
+        # CPU seconds of this process over every core: on a shared machine, what the
+        # model actually got out of its wall-clock budget.
+        cpu_seconds = time.process_time() - cpu_started
         write_json_atomic(marker, {"minutes": minutes, "epochs": epochs,
-                                   "train_seconds": train_seconds})
+                                   "train_seconds": train_seconds, "cpu_seconds": cpu_seconds})
     model, config = load_trained_model(workdir)
     bundle = load_data(config["data"], seed=config["train"]["seed"])
     evaluation = evaluate_model(model, bundle, config["data"], options,
                                 feature_network=feature_network, log=log)
     row = result_row(config_path, config, seed, metrics, evaluation, train_seconds)
+    if cpu_seconds is not None:
+        row["train_cpu_minutes"] = cpu_seconds / 60.0
     log(f"bench: {row['model']} seed {seed}: " + ", ".join(
         f"{k}={v:.4g}" for k, v in row.items() if isinstance(v, float)))
     return row
@@ -274,18 +280,23 @@ def markdown_table(suite, rows, budget_text, floor=None):
     """The suite's table: one line per config, mean ± std over seeds."""
     columns = _columns(suite, rows)
     configs = list(dict.fromkeys(r["config"] for r in rows))
-    header = ["model", "config", "epochs", "train min"] + [title for _, title, _ in columns]
+    with_cpu = any("train_cpu_minutes" in r for r in rows)
+    header = (["model", "config", "epochs", "train min"] + (["CPU min"] if with_cpu else [])
+              + [title for _, title, _ in columns])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name in configs:
         group = [r for r in rows if r["config"] == name and "error" not in r]
         if not group:
             model = next(r["model"] for r in rows if r["config"] == name)
-            lines.append(f"| {model} | {name} | failed | — |" + " — |" * len(columns))
+            lines.append(f"| {model} | {name} | failed | — |"
+                         + " — |" * (len(columns) + with_cpu))
             continue
         # Epochs can differ between seeds under a minutes budget: show the mean.
         cells = [group[0]["model"], name, _cell([r["epochs"] for r in group], 1, spread=False)
                  if len({r["epochs"] for r in group}) > 1 else str(group[0]["epochs"]),
                  _cell([r["train_minutes"] for r in group], 1, spread=False)]
+        if with_cpu:
+            cells.append(_cell([r.get("train_cpu_minutes") for r in group], 1, spread=False))
         cells += [_cell([r.get(key) for r in group], digits) for key, _, digits in columns]
         lines.append("| " + " | ".join(cells) + " |")
     seeds = sorted({r["seed"] for r in rows})

@@ -159,7 +159,7 @@ def evaluate_model(model, bundle, data_config=None, options=None, feature_networ
         if recon:
             results["reconstruction"] = recon
         if bundle.num_classes and bundle.num_classes > 1:
-            train_x, train_y = bundle.arrays("train", limit=options.num_probe_train)
+            train_x, train_y = _labelled(*bundle.arrays("train", limit=options.num_probe_train))
             accuracy = classification.linear_probe_accuracy(
                 deterministic_codes(model, train_x), train_y, codes_test, test_y,
                 seed=options.seed)
@@ -239,6 +239,12 @@ class _Reconstructor:
         return self.model.decode(codes, training=False)
 
 
+def _labelled(x, y):
+    """The examples with a label (data.labels_per_class marks the others -1)."""
+    keep = y >= 0
+    return x[keep], y[keep]
+
+
 def _classifier_metrics(model, bundle, test_x, test_y, options):
     def probabilities(x):
         return np.concatenate([np.asarray(model.classify(x[s:s + 500]))
@@ -246,7 +252,7 @@ def _classifier_metrics(model, bundle, test_x, test_y, options):
 
     test_probs = probabilities(test_x)
     if getattr(model, "num_clusters", None):
-        train_x, train_y = bundle.arrays("train", limit=options.num_probe_train)
+        train_x, train_y = _labelled(*bundle.arrays("train", limit=options.num_probe_train))
         return {"clustering": {
             "error": classification.clustering_error(probabilities(train_x), train_y,
                                                      test_probs, test_y),

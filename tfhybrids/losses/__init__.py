@@ -43,3 +43,14 @@ __all__ += ["feature_matching_loss", "gaussian_feature_nll"]
 from tfhybrids.losses.latent import latent_reconstruction_loss  # noqa: E402
 
 __all__ += ["latent_reconstruction_loss"]
+
+from tfhybrids.losses.categorical import (  # noqa: E402
+    categorical_cross_entropy,
+    cluster_head_penalty,
+)
+
+__all__ += ["categorical_cross_entropy", "cluster_head_penalty"]
+
+from tfhybrids.losses.cycle import cycle_consistency_loss, identity_loss  # noqa: E402
+
+__all__ += ["cycle_consistency_loss", "identity_loss"]

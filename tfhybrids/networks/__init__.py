@@ -11,6 +11,8 @@ from tfhybrids.networks.builders import (
     build_decoder,
     build_discriminator,
     build_encoder,
+    build_image_translator,
+    build_patch_discriminator,
     normalize_spec,
 )
 
@@ -19,5 +21,7 @@ __all__ = [
     "build_decoder",
     "build_discriminator",
     "build_encoder",
+    "build_image_translator",
+    "build_patch_discriminator",
     "normalize_spec",
 ]

@@ -8,6 +8,7 @@ its output, LeakyReLU (slope 0.2) in the discriminator, and weights drawn from N
 """
 
 import math
+import warnings
 
 import keras
 from keras import layers
@@ -47,6 +48,15 @@ _DEFAULTS = {
     },
 }
 
+
+
+def _functional(inputs, outputs, name):
+    """A functional model. Dict inputs are keyed by role ("x", "z", ...) while their tensors
+    carry the network's name as a prefix, so that the input names stay unique across the
+    networks of one model; Keras warns about the mismatch, which is intended here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="When providing `inputs` as a dict")
+        return keras.Model(inputs, outputs, name=name)
 
 def normalize_spec(spec, where="network"):
     """Validates a network spec and fills in its defaults.
@@ -189,7 +199,7 @@ def build_encoder(spec, input_shape, output_dim, name="encoder"):
         x = _mlp_trunk(x, spec, "relu")
     # Outputs in float32 under a mixed-precision policy: losses are computed from them.
     outputs = layers.Dense(output_dim, name=f"{name}_output", dtype="float32")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return _functional(inputs, outputs, name)
 
 
 def build_discriminator(spec, input_shape, name="discriminator", output_dim=1):
@@ -225,7 +235,7 @@ def build_decoder(spec, input_dim, output_shape, output_activation="tanh", name=
         x = layers.Dense(math.prod(output_shape))(x)
         x = layers.Activation(output_activation, dtype="float32")(x)
         outputs = layers.Reshape(output_shape, name=f"{name}_output")(x)
-        return keras.Model(inputs, outputs, name=name)
+        return _functional(inputs, outputs, name)
 
     _check_image_shape(output_shape, name)
     height, width, channels = output_shape
@@ -254,4 +264,152 @@ def build_decoder(spec, input_dim, output_shape, output_activation="tanh", name=
     x = layers.Conv2DTranspose(channels, spec["kernel_size"], strides=2, padding="same",
                                kernel_initializer=init)(x)
     outputs = layers.Activation(output_activation, name=f"{name}_output", dtype="float32")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return _functional(inputs, outputs, name)
+
+
+# --------------------------------------------------------------------- image-to-image networks
+# CycleGAN's networks (Zhu et al. 2017, arXiv 1703.10593, §4 and appendix 7.2), in their own
+# spec types so the DCGAN specs above keep their meaning: a ResNet generator that maps an image
+# to an image of the same shape, and a PatchGAN discriminator that scores overlapping patches.
+
+_TRANSLATOR_KEYS = {"type", "filters", "downsamples", "residual_blocks", "norm"}
+_TRANSLATOR_DEFAULTS = {"type": "resnet", "filters": 32, "downsamples": 2,
+                        "residual_blocks": 6, "norm": "instance"}
+_PATCH_KEYS = {"type", "filters", "norm"}
+_PATCH_DEFAULTS = {"type": "patch", "filters": [64, 128, 256], "norm": "instance"}
+IMAGE_NORMS = ("instance", "none")
+
+
+def normalize_translator_spec(spec, where="generator"):
+    """Validates an image-to-image generator spec ``{type: resnet, ...}`` and fills defaults.
+
+    Keys: filters (int, width of the first layer; doubled at each downsampling), downsamples
+    (int, stride-2 convolutions before the residual blocks, undone by as many transposed
+    convolutions), residual_blocks (int), norm ("instance" as in the paper, or "none").
+    """
+    spec = {} if spec is None else spec
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{where}: expected a spec such as {{type: resnet, filters: 32, "
+                          f"residual_blocks: 6}}, got {spec!r}.")
+    check_keys(where, spec, _TRANSLATOR_KEYS)
+    full = {**_TRANSLATOR_DEFAULTS, **spec}
+    check_choice(where, "type", full["type"], ("resnet",))
+    full["filters"] = check_int(where, "filters", full["filters"], minimum=1)
+    full["downsamples"] = check_int(where, "downsamples", full["downsamples"], 0, 5)
+    full["residual_blocks"] = check_int(where, "residual_blocks", full["residual_blocks"], 0, 32)
+    check_choice(where, "norm", full["norm"], IMAGE_NORMS)
+    return full
+
+
+def normalize_patch_spec(spec, where="discriminator"):
+    """Validates a PatchGAN discriminator spec ``{type: patch, filters: [64, 128, 256]}``.
+
+    Keys: filters (list of int, one stride-2 4x4 convolution each), norm ("instance" or
+    "none"; never on the first layer, as in the paper).
+    """
+    spec = {} if spec is None else spec
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{where}: expected a spec such as {{type: patch, filters: [64, 128]}}, "
+                          f"got {spec!r}.")
+    check_keys(where, spec, _PATCH_KEYS)
+    full = {**_PATCH_DEFAULTS, **spec}
+    check_choice(where, "type", full["type"], ("patch",))
+    full["filters"] = check_int_list(where, "filters", full["filters"])
+    check_choice(where, "norm", full["norm"], IMAGE_NORMS)
+    return full
+
+
+def _image_norm(kind):
+    # Instance normalisation = group normalisation with one group per channel. It normalises
+    # each example on its own, so replicas of a distributed batch need not communicate.
+    if kind == "instance":
+        return layers.GroupNormalization(groups=-1, epsilon=1e-5)
+    return layers.Identity()
+
+
+def build_image_translator(spec, image_shape, name="generator", output_channels=None):
+    """Builds an image -> image ResNet generator (CycleGAN's, Johnson et al. 2016 style).
+
+    c7s1-f, `downsamples` x (3x3 stride-2 conv, doubling f), `residual_blocks` x (two 3x3
+    convs with a skip), `downsamples` x (3x3 stride-1/2 transposed conv, halving f), c7s1 to
+    the output channels with tanh: outputs have the input's height and width, in [-1, 1].
+    Departure from the paper: zero ("same") padding instead of reflection padding.
+
+    Args:
+        spec: dict. See `normalize_translator_spec`.
+        image_shape: tuple. (height, width, channels) of the input images.
+        name: str. Name of the keras.Model.
+        output_channels: int or None. Channels of the output; the input's by default.
+    """
+    spec = normalize_translator_spec(spec, name)
+    image_shape = tuple(int(s) for s in image_shape)
+    _check_image_shape(image_shape, name)
+    height, width, channels = image_shape
+    factor = 2 ** spec["downsamples"]
+    if height % factor or width % factor:
+        raise ConfigError(
+            f"{name}: {spec['downsamples']} downsamplings need image sides divisible by "
+            f"{factor}, got {height}x{width}; lower downsamples or resize the data.")
+    norm = spec["norm"]
+    use_bias = norm == "none"
+    init = keras.initializers.RandomNormal(stddev=0.02)
+
+    def conv(x, filters, kernel, strides=1):
+        return layers.Conv2D(filters, kernel, strides=strides, padding="same",
+                             use_bias=use_bias, kernel_initializer=init)(x)
+
+    inputs = keras.Input(shape=image_shape, name=f"{name}_input")
+    filters = spec["filters"]
+    x = layers.ReLU()(_image_norm(norm)(conv(inputs, filters, 7)))
+    for _ in range(spec["downsamples"]):
+        filters *= 2
+        x = layers.ReLU()(_image_norm(norm)(conv(x, filters, 3, strides=2)))
+    for _ in range(spec["residual_blocks"]):
+        h = layers.ReLU()(_image_norm(norm)(conv(x, filters, 3)))
+        h = _image_norm(norm)(conv(h, filters, 3))
+        x = layers.Add()([x, h])
+    for _ in range(spec["downsamples"]):
+        filters //= 2
+        x = layers.Conv2DTranspose(max(filters, 1), 3, strides=2, padding="same",
+                                   use_bias=use_bias, kernel_initializer=init)(x)
+        x = layers.ReLU()(_image_norm(norm)(x))
+    x = layers.Conv2D(output_channels or channels, 7, padding="same", kernel_initializer=init)(x)
+    outputs = layers.Activation("tanh", name=f"{name}_output", dtype="float32")(x)
+    return _functional(inputs, outputs, name)
+
+
+def build_patch_discriminator(spec, image_shape, name="discriminator"):
+    """Builds a PatchGAN discriminator: image -> a map of real/fake scores, one per patch.
+
+    C(f1)-C(f2)-...: 4x4 stride-2 convolutions with LeakyReLU 0.2 (instance norm after all but
+    the first), then a 4x4 stride-1 convolution to one channel with no activation (the
+    least-squares GAN loss takes raw scores). The receptive field of each score is the patch
+    it judges. The paper's 70x70 PatchGAN is C64-C128-C256-C512 with the C512 layer at
+    stride 1; this builder makes every listed layer stride 2 (small images need fewer layers).
+
+    Args:
+        spec: dict. See `normalize_patch_spec`.
+        image_shape: tuple. (height, width, channels).
+        name: str. Name of the keras.Model.
+    """
+    spec = normalize_patch_spec(spec, name)
+    image_shape = tuple(int(s) for s in image_shape)
+    _check_image_shape(image_shape, name)
+    if min(image_shape[:2]) < 2 ** len(spec["filters"]):
+        raise ConfigError(
+            f"{name}: {len(spec['filters'])} stride-2 layers need images of at least "
+            f"{2 ** len(spec['filters'])} pixels a side, got {image_shape[0]}x{image_shape[1]}; "
+            f"use fewer filters.")
+    init = keras.initializers.RandomNormal(stddev=0.02)
+    inputs = keras.Input(shape=image_shape, name=f"{name}_input")
+    x = inputs
+    for i, filters in enumerate(spec["filters"]):
+        normed = i > 0 and spec["norm"] != "none"
+        x = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=not normed,
+                          kernel_initializer=init)(x)
+        if normed:
+            x = _image_norm(spec["norm"])(x)
+        x = layers.LeakyReLU(negative_slope=0.2)(x)
+    outputs = layers.Conv2D(1, 4, padding="same", kernel_initializer=init,
+                            name=f"{name}_output", dtype="float32")(x)
+    return _functional(inputs, outputs, name)

@@ -4,6 +4,12 @@
 seed (seed, e) and batched with drop_remainder, and the stream is data epochs 0, 1, 2, ...
 concatenated. A run resumed at step s starts the stream at step s, so it sees exactly the
 batches the uninterrupted run would have seen, whatever `steps_per_epoch` is.
+
+When the bundle has a labelled subset and a `labeled_batch_size` (data.labels_per_class and
+data.labeled_batch_size), each element is `((x, y), (x_labeled, y_labeled))`: the second part
+comes from an endless stream of the labelled examples alone, its pass p shuffled with the seed
+(seed, p) and then batched across pass boundaries, so it too is a pure function of
+(seed, step).
 """
 
 import contextlib
@@ -43,9 +49,29 @@ def train_stream(bundle, seed, start_step=0, shuffle_buffer=10000, prefetch=True
         stream = (tf.data.Dataset.range(first_epoch, 2**62)
                   .flat_map(data_epoch)
                   .skip(offset))
+        if bundle.labeled_batch_size and "labeled" in bundle.examples:
+            stream = tf.data.Dataset.zip(
+                (stream, _labeled_stream(bundle, seed, start_step, shuffle_buffer)))
     if prefetch:
         stream = stream.prefetch(tf.data.AUTOTUNE)
     return stream
+
+
+_LABELED_SALT = 7_919
+
+
+def _labeled_stream(bundle, seed, start_step, shuffle_buffer):
+    """Endless labelled batches from global step `start_step` on (see the module docstring)."""
+    labeled = bundle.examples["labeled"].cache()
+
+    def labeled_pass(index):
+        pass_seed = (tf.cast(seed, tf.int64) * _EPOCH_SEED_STRIDE + _LABELED_SALT) * 7 + index
+        return labeled.shuffle(shuffle_buffer, seed=pass_seed, reshuffle_each_iteration=False)
+
+    return (tf.data.Dataset.range(0, 2**62)
+            .flat_map(labeled_pass)
+            .batch(bundle.labeled_batch_size, drop_remainder=True)
+            .skip(int(start_step)))
 
 
 @contextlib.contextmanager

@@ -1,0 +1,276 @@
+"""Unpaired two-domain image sources, for image-to-image translation (CycleGAN).
+
+Every example is an unpaired couple stacked into one tensor: x float32 [2, H, W, C] in [-1, 1],
+x[0] an image of domain X and x[1] an image of domain Y, and y int32, the class label of
+x[0] when the source has labels (0 otherwise). Stacking keeps the `(x float32, y int32)`
+examples that every DataBundle consumer relies on (shuffling, the resumable train stream,
+`arrays`, distribution); `CycleGAN.split_pairs` takes the halves apart. The bundle's kind is
+"image_pairs" and its element_shape (2, H, W, C).
+
+Pairing. In the train split the two halves of an example are unrelated images: example i
+holds X image i mod n_x and Y image i mod n_y (the domain with fewer images is cycled), and
+the split has max(n_x, n_y) examples; the train stream reshuffles whole examples each epoch.
+No loss of CycleGAN couples the two halves of an example; they only share a batch.
+
+Sources:
+
+`image_folders`: a user's own two folders of images (png, jpg, jpeg, bmp, gif).
+    domain_x, domain_y      str, required. The folders of domain X and domain Y (not searched
+                            recursively).
+    domain_x_test, domain_y_test  str or null, default null. Test folders; without them the
+                            last `test_fraction` of each folder's files (sorted by name) is
+                            held out.
+    test_fraction           float in (0, 0.5], default 0.1. At least one image a domain.
+    image_size              int in [8, 512], default 64. Images are resized (bilinear,
+                            antialiased) to image_size x image_size.
+    channels                1 or 3, default 3. Colour images are converted as needed.
+    Labels are all 0 (num_classes None).
+
+`tfds:cycle_gan/<pair>`: a TFDS `cycle_gan` dataset (e.g. horse2zebra, monet2photo) that is
+    already prepared; tfhybrids never downloads (prepare it once with
+    `tfds build cycle_gan/<pair> --data_dir D`). Splits trainA/trainB/testA/testB: A is X.
+    data_dir    str or null, default null (TFDS's default data dir).
+    image_size  int in [8, 512], default 64 (the paper trains at 256).
+    Labels are all 0 (num_classes None).
+
+`fashion_mnist_style`: an offline pair whose true mapping is known, for tests and benchmarks.
+    Domain X is Fashion-MNIST; domain Y is `style_transform` of *other* Fashion-MNIST images:
+    X = train images [0, n), Y = style_transform(train images [30000, 30000 + n)), so no
+    image of X ever appears, transformed, in Y. The test split holds the real pairs
+    (x, style_transform(x)) of the test images, with the labels of x: the translation G(x)
+    can be compared with the truth, like the paper's FCN score.
+    path        str, default "/usr/share/datasets/fashion-mnist" (the IDX files).
+    train_limit int in [1, 30000], default 30000. Images per domain.
+    test_limit  int >= 1 or null, default null (all 10000).
+    image_size  int in [8, 128], default 28.
+    num_classes is 10 (the labels of the X images).
+
+The style transform is a fixed, invertible grey-level curve: a photographic negative with a
+gamma of 1/2, t = 1 - sqrt(u) on intensities u in [0, 1]. It is not the identity (background
+turns white, mid-greys darken), a convolutional generator can learn it pixel by pixel, and it
+is invertible (`inverse_style_transform`), so a Fashion-MNIST classifier can judge G(x) by
+classifying inverse_style_transform(G(x)). A geometric change (a flip) was avoided on
+purpose: the paper reports CycleGAN failing on geometric changes (§5.3).
+"""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from tfhybrids.data import fashion_mnist, tfds_source
+from tfhybrids.data.base import array_examples, build_bundle, decode_images, parse_common
+from tfhybrids.data.registry import register_source
+from tfhybrids.errors import ConfigError, DataError
+from tfhybrids.validation import check_choice, check_float, check_int, check_str
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+KIND = "image_pairs"
+# Fashion-MNIST's train split is cut in two halves: X from the first, Y from the second.
+STYLE_HALF = 30000
+
+
+def style_transform(images):
+    """The fixed style of `fashion_mnist_style`'s domain Y: t = 1 - sqrt(u) per pixel.
+
+    Args:
+        images: float array or tensor in [-1, 1] (u = (x + 1) / 2 is the intensity).
+
+    Returns:
+        float32 tensor of the same shape, in [-1, 1].
+    """
+    u = (tf.cast(images, tf.float32) + 1.0) / 2.0
+    t = 1.0 - tf.sqrt(tf.clip_by_value(u, 0.0, 1.0))
+    return 2.0 * t - 1.0
+
+
+def inverse_style_transform(images):
+    """Inverse of `style_transform`: u = (1 - t)^2, for images in [-1, 1]."""
+    t = (tf.cast(images, tf.float32) + 1.0) / 2.0
+    u = tf.square(1.0 - tf.clip_by_value(t, 0.0, 1.0))
+    return 2.0 * u - 1.0
+
+
+def pair_examples(x_examples, y_examples, num_x, num_y):
+    """Unpaired example dataset from two unbatched image datasets: elements ([2, H, W, C], label).
+
+    Example i holds X example i mod num_x and Y image i mod num_y; the dataset has
+    max(num_x, num_y) examples.
+
+    Args:
+        x_examples: tf.data.Dataset of (image [H, W, C] float32, label int32), domain X.
+        y_examples: tf.data.Dataset of images [H, W, C] float32, domain Y.
+        num_x, num_y: int. Their sizes.
+
+    Returns:
+        (dataset, number of examples).
+    """
+    count = max(num_x, num_y)
+    pairs = tf.data.Dataset.zip((x_examples.repeat().take(count), y_examples.repeat().take(count)))
+    return pairs.map(lambda xl, y: (tf.stack([xl[0], y]), xl[1])), count
+
+
+# --------------------------------------------------------------------- fashion_mnist_style
+_STYLE_KEYS = ("path", "train_limit", "test_limit", "image_size")
+
+
+@register_source("fashion_mnist_style")
+def load_fashion_mnist_style(config, seed):
+    """Loads `fashion_mnist_style` (see the module docstring) as a `DataBundle`."""
+    options = parse_common(config, _STYLE_KEYS)
+    path = check_str("data", "path", config.get("path", fashion_mnist.DEFAULT_PATH))
+    image_size = check_int("data", "image_size", config.get("image_size", 28), minimum=8,
+                           maximum=128)
+    train_limit = check_int("data", "train_limit", config.get("train_limit", STYLE_HALF),
+                            minimum=1, maximum=STYLE_HALF)
+    test_limit = config.get("test_limit")
+    if test_limit is not None:
+        test_limit = check_int("data", "test_limit", test_limit, minimum=1)
+    paths = {part: fashion_mnist._file_path(path, stem)
+             for part, stem in fashion_mnist.FILES.items()}
+    if not all(paths.values()):
+        raise DataError(
+            f"fashion_mnist_style needs the Fashion-MNIST IDX files in {path}; install them with "
+            "`apt-get install dataset-fashion-mnist` (or set data.path).")
+    images, labels = fashion_mnist._read_split(paths["train_images"], paths["train_labels"],
+                                               None)
+    test_images, test_labels = fashion_mnist._read_split(paths["test_images"],
+                                                         paths["test_labels"], test_limit)
+
+    def decode(batch):
+        return decode_images(batch, 255, image_size)
+
+    def stylised(batch):
+        return style_transform(decode(batch))
+
+    x_train = array_examples(images[:train_limit], labels[:train_limit], decode)
+    y_images = images[STYLE_HALF:STYLE_HALF + train_limit]
+    y_train = array_examples(y_images, labels[STYLE_HALF:STYLE_HALF + train_limit], stylised)
+    train, num_train = pair_examples(x_train, y_train.map(lambda x, y: x), train_limit,
+                                     len(y_images))
+    x_test = array_examples(test_images, test_labels, decode)
+    test = x_test.map(lambda x, y: (tf.stack([x, style_transform(x)]), y))
+    return build_bundle(name="fashion_mnist_style", kind=KIND, train=train, test=test,
+                        num_train=num_train, num_test=len(test_images), options=options,
+                        seed=seed, num_classes=len(fashion_mnist.CLASS_NAMES),
+                        class_names=fashion_mnist.CLASS_NAMES)
+
+
+# --------------------------------------------------------------------- image_folders
+_FOLDER_KEYS = ("domain_x", "domain_y", "domain_x_test", "domain_y_test", "test_fraction",
+                "image_size", "channels")
+
+
+def list_images(folder, key):
+    """Sorted image files of `folder`; DataError naming `data.<key>` if missing or empty."""
+    if not os.path.isdir(folder):
+        raise DataError(f"data.{key}: folder {folder!r} does not exist; set data.{key} to a "
+                        "folder of images of that domain.")
+    files = sorted(os.path.join(folder, name) for name in os.listdir(folder)
+                   if name.lower().endswith(IMAGE_EXTENSIONS)
+                   and os.path.isfile(os.path.join(folder, name)))
+    if not files:
+        raise DataError(f"data.{key}: folder {folder!r} holds no images "
+                        f"({', '.join(IMAGE_EXTENSIONS)}); put that domain's images there.")
+    return files
+
+
+def _split_files(files, fraction, key):
+    held_out = max(1, int(round(len(files) * fraction)))
+    if held_out >= len(files):
+        raise DataError(f"data.{key}: {len(files)} image(s) are too few to hold out a test "
+                        f"split; add images or give data.{key}_test.")
+    return files[:-held_out], files[-held_out:]
+
+
+def _file_examples(files, image_size, channels):
+    def load(path):
+        image = tf.io.decode_image(tf.io.read_file(path), channels=channels,
+                                   expand_animations=False)
+        image = decode_images(image, 255, image_size)
+        return tf.ensure_shape(image, (image_size, image_size, channels))
+
+    return tf.data.Dataset.from_tensor_slices(files).map(load,
+                                                         num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _labelled(images):
+    return images.map(lambda x: (x, tf.zeros((), tf.int32)))
+
+
+@register_source("image_folders")
+def load_image_folders(config, seed):
+    """Loads `image_folders` (see the module docstring) as a `DataBundle`."""
+    options = parse_common(config, _FOLDER_KEYS)
+    for key in ("domain_x", "domain_y"):
+        if key not in config:
+            raise ConfigError(f"data: image_folders needs data.{key}, the folder of domain "
+                              f"{key[-1].upper()}'s images.")
+    image_size = check_int("data", "image_size", config.get("image_size", 64), minimum=8,
+                           maximum=512)
+    channels = check_choice("data", "channels", config.get("channels", 3), (1, 3))
+    fraction = check_float("data", "test_fraction", config.get("test_fraction", 0.1),
+                           minimum=0.0, maximum=0.5, exclusive_minimum=True)
+    files = {key: list_images(check_str("data", key, config[key]), key)
+             for key in ("domain_x", "domain_y")}
+    splits = {}
+    for domain in ("x", "y"):
+        key = f"domain_{domain}"
+        test_folder = config.get(f"{key}_test")
+        if test_folder is None:
+            splits[domain] = _split_files(files[key], fraction, key)
+        else:
+            splits[domain] = (files[key], list_images(
+                check_str("data", f"{key}_test", test_folder), f"{key}_test"))
+    (x_train, x_test), (y_train, y_test) = splits["x"], splits["y"]
+    # Folders of a paired data set often share file names; a fixed permutation of Y's files
+    # keeps sorted names from pairing up the two halves of the train examples.
+    y_train = [y_train[i] for i in np.random.default_rng(0).permutation(len(y_train))]
+    train, num_train = pair_examples(
+        _labelled(_file_examples(x_train, image_size, channels)),
+        _file_examples(y_train, image_size, channels), len(x_train), len(y_train))
+    test, num_test = pair_examples(
+        _labelled(_file_examples(x_test, image_size, channels)),
+        _file_examples(y_test, image_size, channels), len(x_test), len(y_test))
+    return build_bundle(name="image_folders", kind=KIND, train=train, test=test,
+                        num_train=num_train, num_test=num_test, options=options, seed=seed)
+
+
+# --------------------------------------------------------------------- tfds:cycle_gan/<pair>
+_TFDS_KEYS = ("data_dir", "image_size")
+
+
+@register_source("tfds:cycle_gan/")
+def load_tfds_cycle_gan(config, seed):
+    """Loads a prepared `tfds:cycle_gan/<pair>` (see the module docstring) as a `DataBundle`."""
+    options = parse_common(config, _TFDS_KEYS)
+    dataset_name = config["name"].partition(":")[2]
+    data_dir = config.get("data_dir")
+    if data_dir is not None:
+        data_dir = check_str("data", "data_dir", data_dir)
+    image_size = check_int("data", "image_size", config.get("image_size", 64), minimum=8,
+                           maximum=512)
+    builder = tfds_source.prepared_builder(dataset_name, data_dir)
+    if builder is None:
+        build = f"tfds build {dataset_name}" + (f" --data_dir {data_dir}" if data_dir else "")
+        raise DataError(
+            f"TFDS dataset '{dataset_name}' is not prepared in "
+            f"{tfds_source.data_dir_text(data_dir)}, and tfhybrids never downloads; prepare it "
+            f"once with `{build}`.")
+    tfds = tfds_source.import_tfds()
+    splits = builder.info.splits
+
+    def images(split):
+        dataset = builder.as_dataset(split=split, shuffle_files=False,
+                                     read_config=tfds.ReadConfig(try_autocache=False))
+        return dataset.map(lambda e: decode_images(e["image"], 255, image_size),
+                           num_parallel_calls=tf.data.AUTOTUNE)
+
+    counts = {split: splits[split].num_examples for split in ("trainA", "trainB", "testA",
+                                                             "testB")}
+    train, num_train = pair_examples(_labelled(images("trainA")), images("trainB"),
+                                     counts["trainA"], counts["trainB"])
+    test, num_test = pair_examples(_labelled(images("testA")), images("testB"),
+                                   counts["testA"], counts["testB"])
+    return build_bundle(name=config["name"], kind=KIND, train=train, test=test,
+                        num_train=num_train, num_test=num_test, options=options, seed=seed)
