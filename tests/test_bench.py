@@ -50,11 +50,12 @@ def test_missing_classifier_fails_before_training(tmp_path, capsys):
 
 
 def test_fashion_mnist_suite_discovers_configs(tmp_path):
-    for name in ("vae", "gan", "avae"):
+    for name in ("vae", "dcgan", "avae", "label_regularized_aae", "cycle_gan"):
         (tmp_path / f"{name}_fashion_mnist.yaml").write_text("model: {class: VAE}\n")
     (tmp_path / "vae_digits.yaml").write_text("model: {class: VAE}\n")
     names = [os.path.basename(p) for p in bench.suite_configs("fashion_mnist", str(tmp_path))]
-    assert names == ["avae_fashion_mnist.yaml", "gan_fashion_mnist.yaml",
+    # Only the image hybrids of the suite: not the AAE family's or CycleGAN's configs.
+    assert names == ["avae_fashion_mnist.yaml", "dcgan_fashion_mnist.yaml",
                      "vae_fashion_mnist.yaml"]
     with pytest.raises(ConfigError, match="missing config"):
         bench.suite_configs("dsprites", str(tmp_path))

@@ -3,8 +3,8 @@ and write one table, as the AVAE paper's comparison of VAE, GAN, VAE/GAN, BiGAN 
 LPIPS, FID) does.
 
 Suites:
-    fashion_mnist  every `configs/<model>_fashion_mnist.yaml` present: the image hybrids on
-                   Fashion-MNIST. Columns: reconstruction MSE and SSIM, FD-fashion_mnist-
+    fashion_mnist  the image hybrids on Fashion-MNIST: `configs/<model>_fashion_mnist.yaml` for
+                   each model of `FASHION_MNIST_MODELS` whose config is present. Columns: reconstruction MSE and SSIM, FD-fashion_mnist-
                    classifier (or FID with --feature-network inception), linear-probe accuracy,
                    IWAE bound where the model has a likelihood.
     dsprites       `configs/vae_dsprites.yaml` and `configs/beta_vae_dsprites.yaml`: the beta-VAE
@@ -48,11 +48,20 @@ SMOKE_OPTIONS = dict(num_fd_samples=200, num_probe_train=500, num_eval_images=20
                      iwae_samples=4, iwae_examples=20)
 
 
+# The image hybrids of the `fashion_mnist` suite: `configs/<stem>_fashion_mnist.yaml`. Other
+# configs on Fashion-MNIST (the AAE family's semi-supervised and clustering variants, CycleGAN)
+# are measured by their own benchmarks; a new unsupervised image hybrid joins the table here.
+FASHION_MNIST_MODELS = ("vae", "aae", "dcgan", "vae_gan", "conditional_vae_gan", "avae", "bigan",
+                        "alpha_gan")
+
+
 def suite_configs(suite, config_dir=None):
-    """The config files of a suite, in a stable order (VAE-like first, then alphabetical)."""
+    """The config files of a suite, in a stable (alphabetical) order."""
     config_dir = config_dir or os.path.join(REPO_ROOT, "configs")
     if suite == "fashion_mnist":
-        paths = sorted(glob.glob(os.path.join(config_dir, "*_fashion_mnist.yaml")))
+        paths = sorted(p for p in glob.glob(os.path.join(config_dir, "*_fashion_mnist.yaml"))
+                       if os.path.basename(p)[:-len("_fashion_mnist.yaml")]
+                       in FASHION_MNIST_MODELS)
     elif suite == "dsprites":
         paths = [os.path.join(config_dir, f"{name}_dsprites.yaml") for name in ("vae", "beta_vae")]
     elif suite == "smoke":
