@@ -153,6 +153,62 @@ def model_stem(path):
     return os.path.basename(path).replace(".yaml", "").replace("_fashion_mnist", "")
 
 
+def write_table(args, rows, rate, bf16_rate, load_before, elapsed, final):
+    """Writes the markdown table of the rows measured so far (after every model, so that an
+    interrupted run keeps them), and prints it at the end."""
+    load_after = os.getloadavg()[0]
+
+    lines = [
+        "# Training throughput",
+        "",
+        "Produced by `python benchmarks/throughput.py` "
+        f"(--batch {args.batch} --steps {args.steps} --rounds {args.rounds} --models "
+        f"{' '.join(row['name'] for row in rows)} --variants {' '.join(args.variants)}).",
+        "",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, Python "
+        f"{platform.python_version()}; no GPU. Measured GEMM rate (2048², TF): "
+        f"**{rate:.1f} GFLOP/s fp32**, {bf16_rate:.1f} GFLOP/s bf16.",
+        "",
+        f"Batch {args.batch} of 28×28×1 synthetic images held in memory; the networks of each "
+        "`configs/<model>_fashion_mnist.yaml`. Each figure is the median of "
+        f"{args.rounds} rounds of {args.steps} steps, the rounds of all columns of a row "
+        "interleaved so that the machine's load affects them alike; tracing and compilation "
+        "happen in a warm-up before. FLOPs are counted by TensorFlow's profiler on the traced "
+        "train-step graph (every player's forward and backward pass). `plain` calls the "
+        "model's train step in a bare `tf.function` loop with no framework around it; "
+        "`fit / plain` is the fp32 `fit` speed over it (1.0 = `fit` costs nothing). "
+        f"Columns {args.variants[0]}…{args.variants[-1]} are `fit` steps/s with the training "
+        "options "
+        + ", ".join(f"{v} = `{' '.join(VARIANTS[v]) or 'defaults'}`" for v in args.variants)
+        + ". The GEMM share is achieved GFLOP/s (FLOPs/step × steps/s) over the fp32 GEMM rate "
+        "measured in the same interleaved rounds (column `GEMM GFLOP/s`), so that both are "
+        "taken under the same load.",
+        "",
+        "| config | class | GFLOP/step | plain | " + " | ".join(args.variants)
+        + " | fit / plain | images/s (fp32) | GEMM GFLOP/s | fp32 share of GEMM | best | "
+        "best share of GEMM |",
+        "|---|---|---|---|" + "---|" * len(args.variants) + "---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        best_rate = row["rates"][row["best"]]
+        lines.append(
+            f"| {row['name']} | {row['cls']} | {row['gflop']:.2f} | {row['plain']:.2f} | "
+            + " | ".join(f"{row['rates'][v]:.2f}" for v in args.variants)
+            + f" | {row['ratio']:.2f} | {row['fit'] * args.batch:.0f} | {row['gemm']:.0f} | "
+            f"{100 * row['gflop'] * row['fit'] / row['gemm']:.1f}% | {row['best']} | "
+            f"{100 * row['gflop'] * best_rate / row['gemm']:.1f}% |")
+    status = "" if final else " (interrupted: the rows above are those measured so far)"
+    lines += ["", f"The benchmark took {elapsed:.0f} s{status}; the machine's 1-minute load "
+              f"average was {load_before:.1f} at the start and {load_after:.1f} at the end (other "
+              "processes share these cores, hence the interleaved measurements).", ""]
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines))
+    if final:
+        print("\n".join(lines))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=128)
@@ -204,54 +260,10 @@ def main(argv=None):
               f"GEMM {row_gemm:5.1f} GFLOP/s  fp32 {100 * flops * fit_rate / 1e9 / row_gemm:5.1f}% / "
               f"best ({best}) {100 * flops * rates[best] / 1e9 / row_gemm:5.1f}% of it",
               flush=True)
-    elapsed = time.perf_counter() - started
-    load_after = os.getloadavg()[0]
-
-    lines = [
-        "# Training throughput",
-        "",
-        "Produced by `python benchmarks/throughput.py` "
-        f"(--batch {args.batch} --steps {args.steps} --rounds {args.rounds}).",
-        "",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, Python "
-        f"{platform.python_version()}; no GPU. Measured GEMM rate (2048², TF): "
-        f"**{rate:.1f} GFLOP/s fp32**, {bf16_rate:.1f} GFLOP/s bf16.",
-        "",
-        f"Batch {args.batch} of 28×28×1 synthetic images held in memory; the networks of each "
-        "`configs/<model>_fashion_mnist.yaml`. Each figure is the median of "
-        f"{args.rounds} rounds of {args.steps} steps, the rounds of all columns of a row "
-        "interleaved so that the machine's load affects them alike; tracing and compilation "
-        "happen in a warm-up before. FLOPs are counted by TensorFlow's profiler on the traced "
-        "train-step graph (every player's forward and backward pass). `plain` calls the "
-        "model's train step in a bare `tf.function` loop with no framework around it; "
-        "`fit / plain` is the fp32 `fit` speed over it (1.0 = `fit` costs nothing). "
-        f"Columns {args.variants[0]}…{args.variants[-1]} are `fit` steps/s with the training options "
-        + ", ".join(f"{v} = `{' '.join(VARIANTS[v]) or 'defaults'}`" for v in args.variants)
-        + ". The GEMM share is achieved GFLOP/s (FLOPs/step × steps/s) over the fp32 GEMM rate "
-        "measured in the same interleaved rounds (column `GEMM GFLOP/s`), so that both are "
-        "taken under the same load.",
-        "",
-        "| config | class | GFLOP/step | plain | " + " | ".join(args.variants)
-        + " | fit / plain | images/s (fp32) | GEMM GFLOP/s | fp32 share of GEMM | best | "
-        "best share of GEMM |",
-        "|---|---|---|---|" + "---|" * len(args.variants) + "---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        best_rate = row["rates"][row["best"]]
-        lines.append(
-            f"| {row['name']} | {row['cls']} | {row['gflop']:.2f} | {row['plain']:.2f} | "
-            + " | ".join(f"{row['rates'][v]:.2f}" for v in args.variants)
-            + f" | {row['ratio']:.2f} | {row['fit'] * args.batch:.0f} | {row['gemm']:.0f} | "
-            f"{100 * row['gflop'] * row['fit'] / row['gemm']:.1f}% | {row['best']} | "
-            f"{100 * row['gflop'] * best_rate / row['gemm']:.1f}% |")
-    lines += ["", f"The whole benchmark took {elapsed:.0f} s; the machine's 1-minute load average "
-              f"was {load_before:.1f} at the start and {load_after:.1f} at the end (other "
-              "processes share these cores, hence the interleaved measurements).", ""]
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        f.write("\n".join(lines))
-    print("\n".join(lines))
+        write_table(args, rows, rate, bf16_rate, load_before, time.perf_counter() - started,
+                    final=False)
+    write_table(args, rows, rate, bf16_rate, load_before, time.perf_counter() - started,
+                final=True)
     return 0
 
 

@@ -45,8 +45,11 @@ def reference(tmp_path_factory):
 
 @pytest.mark.parametrize("fault, epochs_done_when_killed", [
     ("train_batch:6", 1),                     # mid-epoch 2 (4 steps an epoch)
-    ("checkpoint_weights_written:2", 1),      # epoch 2's weights written, not yet renamed
-    ("checkpoint_renamed:2", 1),              # renamed, state.json not yet replaced
+    # The two checkpoint-write points run with `pytest -m slow` (keeps the default run short).
+    pytest.param("checkpoint_weights_written:2", 1,  # epoch 2's weights written, not renamed
+                 marks=pytest.mark.slow),
+    pytest.param("checkpoint_renamed:2", 1,  # renamed, state.json not yet replaced
+                 marks=pytest.mark.slow),
     ("export_written:1", 3),                  # training done, SavedModel not yet in place
 ])
 def test_killed_run_resumes_to_the_uninterrupted_result(fault, epochs_done_when_killed,

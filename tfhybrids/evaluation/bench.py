@@ -42,7 +42,19 @@ from tfhybrids.errors import ConfigError
 from tfhybrids.evaluation.evaluate import EvaluationOptions, evaluate_model, feature_network_for
 
 SUITES = ("fashion_mnist", "dsprites", "toy2d", "smoke")
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The checkout this module sits in, when it is imported from one (an editable install).
+_SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def repository_root():
+    """The repository whose configs/ and benchmarks/ the suites use: the current directory
+    when it holds a configs/ folder (a `pip install .` puts the package in site-packages,
+    away from the checkout, and the README's commands run from the checkout), else the
+    checkout this module was imported from."""
+    for root in (os.getcwd(), _SOURCE_ROOT):
+        if os.path.isdir(os.path.join(root, "configs")):
+            return root
+    return os.getcwd()
 # Cheap evaluation settings for the smoke suite (a test runs it end to end).
 SMOKE_OPTIONS = dict(num_fd_samples=200, num_probe_train=500, num_eval_images=200,
                      iwae_samples=4, iwae_examples=20)
@@ -57,7 +69,7 @@ FASHION_MNIST_MODELS = ("vae", "aae", "dcgan", "vae_gan", "conditional_vae_gan",
 
 def suite_configs(suite, config_dir=None):
     """The config files of a suite, in a stable (alphabetical) order."""
-    config_dir = config_dir or os.path.join(REPO_ROOT, "configs")
+    config_dir = config_dir or os.path.join(repository_root(), "configs")
     if suite == "fashion_mnist":
         paths = sorted(p for p in glob.glob(os.path.join(config_dir, "*_fashion_mnist.yaml"))
                        if os.path.basename(p)[:-len("_fashion_mnist.yaml")]
@@ -401,13 +413,14 @@ def run_toy2d(out_dir, passthrough=(), log=print):
     import subprocess
     import sys
 
-    script = os.path.join(REPO_ROOT, "benchmarks", "mode_collapse.py")
+    root = repository_root()
+    script = os.path.join(root, "benchmarks", "mode_collapse.py")
     if not os.path.exists(script):
         raise ConfigError(f"bench toy2d runs {script}, which is not there (the mode-collapse "
                           f"benchmark has not landed in this checkout).")
     command = [sys.executable, script, *passthrough]
     log("bench: " + " ".join(command))
-    completed = subprocess.run(command, cwd=REPO_ROOT)
+    completed = subprocess.run(command, cwd=root)
     return completed.returncode
 
 
