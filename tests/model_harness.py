@@ -16,6 +16,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tfhybrids.export import export_model, serving_functions
@@ -201,3 +202,46 @@ class ModelContract:
             for key in expected:
                 np.testing.assert_allclose(served[key], expected[key], atol=1e-5,
                                            err_msg=f"{name}/{key}")
+
+
+# ------------------------------------------------------------------ shipped configs
+def check_config_builds(name):
+    """The shipped config `name` (in configs/ and configs/tiny/) validates and builds its
+    model, networks included, for its data's shape."""
+    import os
+
+    from conftest import REPO
+    from tfhybrids.priors import make_prior
+    from tfhybrids.training.config import load_config, model_class
+
+    for folder in ("configs", os.path.join("configs", "tiny")):
+        config = load_config(os.path.join(REPO, folder, f"{name}.yaml"))
+        data = config["data"]
+        shape = (2,) if data["name"] == "toy2d" else (data.get("image_size", 28),) * 2 + (1,)
+        latent_dim = config["model"]["latent_dim"]
+        model = model_class(config["model"]).from_settings(
+            config["model"], make_prior(config.get("prior") or {"name": "gaussian"}, latent_dim),
+            shape)
+        assert model.image_shape == shape
+
+
+def check_tiny_config_trains(name, tmp_path, export, metric_names):
+    """`configs/tiny/<name>.yaml` trains end to end, writes every output and the export
+    `export`, and its test metrics are exactly `metric_names`."""
+    import json
+    import os
+
+    from conftest import REPO
+    from tfhybrids.data import fashion_mnist
+    from tfhybrids.training.config import load_config
+    from tfhybrids.training.runner import train
+
+    config = load_config(os.path.join(REPO, "configs", "tiny", f"{name}.yaml"))
+    if config["data"]["name"] == "fashion_mnist" and not os.path.isdir(fashion_mnist.DEFAULT_PATH):
+        pytest.skip("needs `apt-get install dataset-fashion-mnist`")
+    train(config, str(tmp_path), log=lambda message: None)
+    for output in ("model.keras", "samples.png", "metrics.json",
+                   f"export/{export}/1/saved_model.pb"):
+        assert os.path.exists(tmp_path / output), output
+    with open(tmp_path / "metrics.json") as f:
+        assert set(json.load(f)["test"]) == metric_names

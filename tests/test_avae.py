@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model_harness import ModelContract, make_batch, make_dataset, make_model, snapshot
+from model_harness import (
+    ModelContract, check_config_builds, check_tiny_config_trains,
+    make_batch, make_dataset, make_model, snapshot,
+)
 from tfhybrids.errors import ConfigError
 
 TINY_MLP = {"type": "mlp", "hidden_units": [16]}
@@ -164,41 +167,10 @@ CONFIGS = ["avae_fashion_mnist"]
 @pytest.mark.parametrize("name", CONFIGS)
 def test_configs_build_the_model(name):
     """The shipped configs validate and build (networks included) for their data's shape."""
-    import os
-
-    from conftest import REPO
-    from tfhybrids.priors import make_prior
-    from tfhybrids.training.config import load_config, model_class
-
-    for folder in ("configs", os.path.join("configs", "tiny")):
-        config = load_config(os.path.join(REPO, folder, f"{name}.yaml"))
-        data = config["data"]
-        shape = (2,) if data["name"] == "toy2d" else (data.get("image_size", 28),) * 2 + (1,)
-        latent_dim = config["model"]["latent_dim"]
-        model = model_class(config["model"]).from_settings(
-            config["model"], make_prior(config.get("prior") or {"name": "gaussian"}, latent_dim),
-            shape)
-        assert model.image_shape == shape
+    check_config_builds(name)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CONFIGS)
 def test_tiny_config_trains_end_to_end(name, tmp_path):
-    import json
-    import os
-
-    from conftest import REPO
-    from tfhybrids.data import fashion_mnist
-    from tfhybrids.training.config import load_config
-    from tfhybrids.training.runner import train
-
-    config = load_config(os.path.join(REPO, "configs", "tiny", f"{name}.yaml"))
-    if config["data"]["name"] == "fashion_mnist" and not os.path.isdir(fashion_mnist.DEFAULT_PATH):
-        pytest.skip("needs `apt-get install dataset-fashion-mnist`")
-    train(config, str(tmp_path), log=lambda message: None)
-    export = "avae"
-    for output in ("model.keras", "samples.png", "metrics.json",
-                   f"export/{export}/1/saved_model.pb"):
-        assert os.path.exists(tmp_path / output), output
-    with open(tmp_path / "metrics.json") as f:
-        assert set(json.load(f)["test"]) == TestAVAEContract.METRIC_NAMES
+    check_tiny_config_trains(name, tmp_path, "avae", TestAVAEContract.METRIC_NAMES)
