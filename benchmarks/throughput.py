@@ -6,8 +6,10 @@ For each image hybrid of the benchmark table (`configs/<model>_fashion_mnist.yam
 
 - steps/s and images/s in steady state under `fit` (after a warm-up that traces and
   compiles), with the default fp32 settings and with each speed option of the training config
-  (XLA, steps_per_execution, mixed_bfloat16), and under a plain loop that calls the same train step in a `tf.function` with no
-  framework around it (no callbacks, no iterator, no logs),
+  (XLA, steps_per_execution, mixed_bfloat16); under a plain loop that calls the same train
+  step in a `tf.function` with no framework around it (no fit, callbacks or logs; the same
+  in-memory dataset iterator); and, for the VAE, DCGAN and AAE, under a hand-written step of
+  the same networks, losses and optimizers in TensorFlow ops alone,
 - FLOPs per step, counted by TensorFlow's profiler on the traced train-step graph (forward and
   backward of every player),
 - the achieved fraction of this machine's fp32 matrix-multiply rate, measured here.
@@ -18,6 +20,7 @@ Writes a markdown table (default docs/performance.md) and prints it.
 """
 
 import argparse
+import gc
 import os
 import platform
 import sys
@@ -121,22 +124,141 @@ class FitTimer:
 
 class PlainTimer:
     """Steps/s of the model's own train_step in a bare tf.function loop: no fit, no
-    callbacks, no iterator, no logs; the same networks, losses and optimizers."""
+    callbacks, no logs; the same networks, losses and optimizers, reading from an iterator
+    over the same in-memory dataset as `fit`, so input handling is alike on both sides."""
 
     def __init__(self, model, batch, steps):
-        self.batch, self.steps = batch, steps
-        self.step = tf.function(model.train_step)
-        self.concrete = self.step.get_concrete_function(batch)
+        self.steps = steps
+        self.iterator = iter(tf.data.Dataset.from_tensors(batch).repeat())
+        train_step = model.train_step
+
+        @tf.function
+        def step(iterator):
+            return train_step(next(iterator))
+
+        self.step = step
+        self.model = model
+        self.concrete = tf.function(train_step).get_concrete_function(batch)
         for _ in range(3):
-            logs = self.step(batch)
+            logs = self.step(self.iterator)
         [v.numpy() for v in logs.values()]
 
     def rate(self):
+        # One untimed step first: `fit` too starts its clock after the epoch's setup.
+        [v.numpy() for v in self.step(self.iterator).values()]
         start = time.perf_counter()
         for _ in range(self.steps):
-            logs = self.step(self.batch)
+            logs = self.step(self.iterator)
         [v.numpy() for v in logs.values()]
         return self.steps / (time.perf_counter() - start)
+
+
+def _fresh_optimizer(optimizer):
+    """An optimizer of the same class and hyperparameters, with its own state."""
+    return type(optimizer).from_config(optimizer.get_config())
+
+
+def hand_vae_step(model):
+    """VAE step written out with TensorFlow ops only: Bernoulli NLL + analytic KL (a
+    Gaussian prior), the reparameterised sample, one Adam update. No tfhybrids code."""
+    encoder, decoder = model.encoder, model.decoder
+    optimizer = _fresh_optimizer(model.optimizer)
+    variables = encoder.trainable_variables + decoder.trainable_variables
+    noise = tf.random.Generator.from_seed(0)
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            mean, log_var = tf.split(encoder(x, training=True), 2, axis=-1)
+            z = mean + tf.exp(0.5 * log_var) * noise.normal(tf.shape(mean))
+            logits = decoder(z, training=True)
+            targets = 0.5 * (tf.reshape(x, [tf.shape(x)[0], -1]) + 1.0)
+            recon = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(
+                targets, tf.reshape(logits, tf.shape(targets))), axis=-1)
+            kl = 0.5 * tf.reduce_sum(tf.exp(log_var) + mean**2 - 1.0 - log_var, axis=-1)
+            loss = tf.reduce_mean(recon + kl)
+        optimizer.apply(tape.gradient(loss, variables), variables)
+        return {"loss": loss}
+
+    return step
+
+
+def _bce(logits, label):
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+        tf.fill(tf.shape(logits), label), logits))
+
+
+def hand_gan_step(model):
+    """DCGAN step written out: one discriminator update on real and fresh fake images, one
+    non-saturating generator update on fresh codes."""
+    generator, discriminator = model.generator, model.discriminator
+    g_optimizer = _fresh_optimizer(model.generator_optimizer)
+    d_optimizer = _fresh_optimizer(model.discriminator_optimizer)
+    noise = tf.random.Generator.from_seed(0)
+
+    def step(x):
+        batch = tf.shape(x)[0]
+        with tf.GradientTape() as tape:
+            fake = generator(noise.normal([batch, model.latent_dim]), training=True)
+            d_loss = (_bce(discriminator(x, training=True), 1.0)
+                      + _bce(discriminator(fake, training=True), 0.0))
+        variables = discriminator.trainable_variables
+        d_optimizer.apply(tape.gradient(d_loss, variables), variables)
+        with tf.GradientTape() as tape:
+            fake = generator(noise.normal([batch, model.latent_dim]), training=True)
+            g_loss = _bce(discriminator(fake, training=True), 1.0)
+        variables = generator.trainable_variables
+        g_optimizer.apply(tape.gradient(g_loss, variables), variables)
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+    return step
+
+
+def hand_aae_step(model):
+    """AAE step written out: the three phases (squared-error reconstruction, latent
+    discriminator on prior against encoder codes, encoder as generator), each its own Adam.
+    Prior codes come from the model's TFP prior (sampling it is not framework work)."""
+    encoder, decoder, discriminator = model.encoder, model.decoder, model.discriminator
+    ae_optimizer = _fresh_optimizer(model.autoencoder_optimizer)
+    d_optimizer = _fresh_optimizer(model.discriminator_optimizer)
+    g_optimizer = _fresh_optimizer(model.generator_optimizer)
+    seeds = tf.random.Generator.from_seed(0)
+    prior = model.prior
+
+    def step(x):
+        batch = tf.shape(x)[0]
+        ae_variables = encoder.trainable_variables + decoder.trainable_variables
+        with tf.GradientTape() as tape:
+            recon = decoder(encoder(x, training=True), training=True)
+            ae_loss = tf.reduce_mean(tf.reduce_sum(
+                tf.reshape((x - recon) ** 2, [batch, -1]), axis=-1))
+        ae_optimizer.apply(tape.gradient(ae_loss, ae_variables), ae_variables)
+        z_prior = prior.sample(batch, seeds.make_seeds(1)[:, 0])
+        with tf.GradientTape() as tape:
+            d_loss = (_bce(discriminator(z_prior, training=True), 1.0)
+                      + _bce(discriminator(encoder(x, training=True), training=True), 0.0))
+        variables = discriminator.trainable_variables
+        d_optimizer.apply(tape.gradient(d_loss, variables), variables)
+        with tf.GradientTape() as tape:
+            g_loss = _bce(discriminator(encoder(x, training=True), training=True), 1.0)
+        variables = encoder.trainable_variables
+        g_optimizer.apply(tape.gradient(g_loss, variables), variables)
+        return {"recon_loss": ae_loss, "d_loss": d_loss, "g_loss": g_loss}
+
+    return step
+
+
+# Hand-written reference steps, for one model of each basic family.
+HAND_STEPS = {"VAE": hand_vae_step, "DCGAN": hand_gan_step, "AAE": hand_aae_step}
+
+
+class HandTimer(PlainTimer):
+    """Steps/s of a hand-written step of the same networks and losses in a bare tf.function
+    loop over the same iterator: what the model code would cost with no library at all."""
+
+    def __init__(self, model, batch, steps):
+        hand_step = HAND_STEPS[type(model).__name__](model)
+        model = type("Hand", (), {"train_step": staticmethod(lambda data: hand_step(data[0]))})()
+        super().__init__(model, batch, steps)
 
 
 def interleaved_rates(timers, rounds):
@@ -145,6 +267,9 @@ def interleaved_rates(timers, rounds):
     samples = {name: [] for name in timers}
     for _ in range(rounds):
         for name, timer in timers.items():
+            # What the previous timer left (a finished fit's iterator, say) is collected
+            # here rather than on the next timer's clock.
+            gc.collect()
             samples[name].append(timer.rate())
     return {name: float(np.median(values)) for name, values in samples.items()}
 
@@ -176,8 +301,12 @@ def write_table(args, rows, rate, bf16_rate, load_before, elapsed, final):
         "interleaved so that the machine's load affects them alike; tracing and compilation "
         "happen in a warm-up before. FLOPs are counted by TensorFlow's profiler on the traced "
         "train-step graph (every player's forward and backward pass). `plain` calls the "
-        "model's train step in a bare `tf.function` loop with no framework around it; "
-        "`fit / plain` is the fp32 `fit` speed over it (1.0 = `fit` costs nothing). "
+        "model's train step in a bare `tf.function` loop with no framework around it, reading "
+        "from an iterator over the same dataset as `fit`; `fit / plain` is the fp32 `fit` "
+        "speed over it (1.0 = `fit` costs nothing). `hand` is a step written out with "
+        "TensorFlow ops alone for the same networks, losses and optimizers (no tfhybrids code: "
+        "`hand_vae_step`, `hand_gan_step`, `hand_aae_step` in the script), for one model of "
+        "each basic family; `fit / hand` is what the whole library costs over it. "
         f"Columns {args.variants[0]}…{args.variants[-1]} are `fit` steps/s with the training "
         "options "
         + ", ".join(f"{v} = `{' '.join(VARIANTS[v]) or 'defaults'}`" for v in args.variants)
@@ -185,16 +314,18 @@ def write_table(args, rows, rate, bf16_rate, load_before, elapsed, final):
         "measured in the same interleaved rounds (column `GEMM GFLOP/s`), so that both are "
         "taken under the same load.",
         "",
-        "| config | class | GFLOP/step | plain | " + " | ".join(args.variants)
-        + " | fit / plain | images/s (fp32) | GEMM GFLOP/s | fp32 share of GEMM | best | "
-        "best share of GEMM |",
-        "|---|---|---|---|" + "---|" * len(args.variants) + "---|---|---|---|---|---|",
+        "| config | class | GFLOP/step | hand | plain | " + " | ".join(args.variants)
+        + " | fit / hand | fit / plain | images/s (fp32) | GEMM GFLOP/s | fp32 share of GEMM | "
+        "best | best share of GEMM |",
+        "|---|---|---|---|---|" + "---|" * len(args.variants) + "---|---|---|---|---|---|---|",
     ]
     for row in rows:
         best_rate = row["rates"][row["best"]]
         lines.append(
-            f"| {row['name']} | {row['cls']} | {row['gflop']:.2f} | {row['plain']:.2f} | "
+            f"| {row['name']} | {row['cls']} | {row['gflop']:.2f} | "
+            + (f"{row['hand']:.2f}" if row["hand"] else "—") + f" | {row['plain']:.2f} | "
             + " | ".join(f"{row['rates'][v]:.2f}" for v in args.variants)
+            + " | " + (f"{row['fit'] / row['hand']:.2f}" if row["hand"] else "—")
             + f" | {row['ratio']:.2f} | {row['fit'] * args.batch:.0f} | {row['gemm']:.0f} | "
             f"{100 * row['gflop'] * row['fit'] / row['gemm']:.1f}% | {row['best']} | "
             f"{100 * row['gflop'] * best_rate / row['gemm']:.1f}% |")
@@ -243,6 +374,8 @@ def main(argv=None):
         plain = PlainTimer(build(path, args.batch), batch, args.steps)
         flops = count_flops(plain.concrete)
         timers = {"gemm": GemmTimer(), "plain": plain}
+        if type(plain.model).__name__ in HAND_STEPS:
+            timers["hand"] = HandTimer(build(path, args.batch), batch, args.steps)
         for variant in args.variants:
             timers[variant] = FitTimer(build(path, args.batch, VARIANTS[variant]), batch,
                                        args.steps)
@@ -250,11 +383,13 @@ def main(argv=None):
         row_gemm = rates.pop("gemm") * GemmTimer().flops / 1e9
         fit_rate = rates.get("fp32", float("nan"))
         best = max(args.variants, key=lambda v: rates[v])
-        row = dict(name=name, cls=type(plain.step.python_function.__self__).__name__,
+        hand = rates.pop("hand", None)
+        row = dict(name=name, cls=type(plain.model).__name__, hand=hand,
                    plain=rates["plain"], fit=fit_rate, ratio=fit_rate / rates["plain"],
                    gflop=flops / 1e9, rates=rates, best=best, gemm=row_gemm)
         rows.append(row)
-        print(f"{name:22s} plain {rates['plain']:6.2f} steps/s  "
+        print(f"{name:22s} " + (f"hand {hand:6.2f}  " if hand else "")
+              + f"plain {rates['plain']:6.2f} steps/s  "
               + "  ".join(f"{v} {rates[v]:6.2f}" for v in args.variants)
               + f"  ratio {row['ratio']:4.2f}  {flops / 1e9:6.2f} GFLOP/step  "
               f"GEMM {row_gemm:5.1f} GFLOP/s  fp32 {100 * flops * fit_rate / 1e9 / row_gemm:5.1f}% / "

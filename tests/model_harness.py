@@ -124,6 +124,20 @@ class ModelContract:
         assert set(history.history) == self.METRIC_NAMES
         assert all(np.isfinite(v[-1]) for v in history.history.values())
 
+    def test_train_step_under_mixed_bfloat16_reports_finite_float32_losses(self, case_name):
+        # Eager, so that it costs no tracing: a dtype clash between bfloat16 activations and
+        # float32 values raises here just as it would in the compiled step.
+        from tfhybrids.training.runner import dtype_policy
+
+        case = self.CASES[case_name]
+        with dtype_policy("mixed_bfloat16"):
+            model = make_model(case)
+        logs = model.train_step(tuple(tf.constant(part) for part in make_batch(case)))
+        assert set(logs) == self.METRIC_NAMES
+        for name, value in logs.items():
+            assert value.dtype == tf.float32, f"{name} is {value.dtype.name}, not float32"
+            assert np.isfinite(value.numpy()), f"{name} is not finite under mixed_bfloat16"
+
     def test_evaluate_changes_no_weight(self, case_name):
         case = self.CASES[case_name]
         model = make_model(case)

@@ -128,9 +128,21 @@ def test_patch_outputs_are_averaged_per_example():
                                [expected], atol=1e-5)
 
 
-@pytest.mark.parametrize("dtype", [tf.float32, tf.float16])
-def test_losses_keep_the_input_dtype(dtype):
+@pytest.mark.parametrize("dtype, expected", [(tf.float32, tf.float32), (tf.float16, tf.float32),
+                                             (tf.bfloat16, tf.float32), (tf.float64, tf.float64)])
+def test_losses_compute_in_at_least_float32(dtype, expected):
     x = tf.zeros((3, 4), dtype)
-    assert losses.squared_error(x, x).dtype == dtype
-    assert losses.gaussian_kl(x, x).dtype == dtype
-    assert losses.non_saturating_generator_loss(tf.zeros((3, 1), dtype)).dtype == dtype
+    assert losses.squared_error(x, x).dtype == expected
+    assert losses.gaussian_kl(x, x).dtype == expected
+    assert losses.non_saturating_generator_loss(tf.zeros((3, 1), dtype)).dtype == expected
+    assert losses.feature_matching_loss(x, tf.zeros((3, 4), tf.float32)).dtype == expected
+
+
+def test_half_precision_inputs_are_summed_in_float32():
+    # 784 pixels off by (bfloat16's) 0.01 each. A bfloat16 result keeps 8 bits of mantissa
+    # (0.0786 here, 8e-4 off); cast up first, the loss is exact to float32.
+    targets = tf.zeros((1, 28, 28, 1), tf.bfloat16)
+    predictions = tf.fill((1, 28, 28, 1), tf.constant(0.01, tf.bfloat16))
+    rounded = float(tf.cast(tf.constant(0.01, tf.bfloat16), tf.float32))
+    np.testing.assert_allclose(_value(losses.squared_error(targets, predictions)),
+                               [784 * rounded**2], rtol=1e-5)

@@ -11,16 +11,18 @@ reduces them (over the global batch under a distribution strategy).
 
 import tensorflow as tf
 
+from tfhybrids.losses.precision import loss_precision
+
 
 def _per_example(values):
-    values = tf.convert_to_tensor(values)
+    (values,) = loss_precision(values)
     if values.shape.rank is not None and values.shape.rank > 1:
         return tf.reduce_mean(tf.reshape(values, [tf.shape(values)[0], -1]), axis=-1)
     return values
 
 
 def _bce(logits, target):
-    logits = tf.convert_to_tensor(logits)
+    (logits,) = loss_precision(logits)
     labels = tf.fill(tf.shape(logits), tf.cast(target, logits.dtype))
     return _per_example(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
 
@@ -63,11 +65,11 @@ def least_squares_discriminator_loss(real_outputs, fake_outputs):
     CycleGAN (Zhu et al. 2017, §4) halves the discriminator objective; the caller applies
     that factor.
     """
-    real_outputs = tf.convert_to_tensor(real_outputs)
-    fake_outputs = tf.cast(fake_outputs, real_outputs.dtype)
+    real_outputs, fake_outputs = loss_precision(real_outputs, fake_outputs)
     return _per_example(tf.square(real_outputs - 1.0)) + _per_example(tf.square(fake_outputs))
 
 
 def least_squares_generator_loss(fake_outputs):
     """(D(fake) - 1)^2, per example (Mao et al. 2017)."""
-    return _per_example(tf.square(tf.convert_to_tensor(fake_outputs) - 1.0))
+    (fake_outputs,) = loss_precision(fake_outputs)
+    return _per_example(tf.square(fake_outputs - 1.0))

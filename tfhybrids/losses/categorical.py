@@ -9,6 +9,8 @@ arXiv 1511.05644, §5-§7).
 
 import tensorflow as tf
 
+from tfhybrids.losses.precision import loss_precision
+
 
 def categorical_cross_entropy(labels, logits):
     """-log softmax(logits)[label], per example.
@@ -20,7 +22,7 @@ def categorical_cross_entropy(labels, logits):
     Returns:
         float tensor [batch], in nats.
     """
-    logits = tf.convert_to_tensor(logits)
+    (logits,) = loss_precision(logits)
     labels = tf.cast(labels, tf.int32)
     return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
 
@@ -41,7 +43,7 @@ def cluster_head_penalty(heads, threshold):
     Returns:
         float scalar tensor.
     """
-    heads = tf.convert_to_tensor(heads)
+    (heads,) = loss_precision(heads)
     squared = tf.reduce_sum(tf.square(heads[:, None, :] - heads[None, :, :]), axis=-1)
     distances = tf.sqrt(tf.maximum(squared, tf.cast(1e-12, heads.dtype)))
     hinge = tf.nn.relu(tf.cast(threshold, heads.dtype) - distances)

@@ -9,10 +9,11 @@ the *mean* absolute error over all non-batch axes.
 
 import tensorflow as tf
 
+from tfhybrids.losses.precision import loss_precision
+
 
 def _mean_absolute_error(targets, predictions):
-    predictions = tf.convert_to_tensor(predictions)
-    targets = tf.cast(targets, predictions.dtype)
+    targets, predictions = loss_precision(targets, predictions)
     flat = tf.reshape(tf.abs(targets - predictions), [tf.shape(predictions)[0], -1])
     return tf.reduce_mean(flat, axis=-1)
 

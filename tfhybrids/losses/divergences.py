@@ -5,6 +5,8 @@ Every model that needs a KL calls one of these; none writes its own.
 
 import tensorflow as tf
 
+from tfhybrids.losses.precision import loss_precision
+
 
 def gaussian_kl(mean, log_var):
     """KL(N(mean, exp(log_var)) || N(0, I)) per example, in closed form.
@@ -19,16 +21,13 @@ def gaussian_kl(mean, log_var):
     Returns:
         float tensor [batch]: the divergence of each example, in nats.
     """
-    mean = tf.convert_to_tensor(mean)
-    log_var = tf.cast(log_var, mean.dtype)
+    mean, log_var = loss_precision(mean, log_var)
     return -0.5 * tf.reduce_sum(1.0 + log_var - tf.square(mean) - tf.exp(log_var), axis=-1)
 
 
 def gaussian_log_density(z, mean, log_var):
     """log N(z; mean, diag(exp(log_var))) per example, summed over the last axis."""
-    z = tf.convert_to_tensor(z)
-    mean = tf.cast(mean, z.dtype)
-    log_var = tf.cast(log_var, z.dtype)
+    z, mean, log_var = loss_precision(z, mean, log_var)
     log_two_pi = tf.math.log(tf.constant(2.0 * 3.141592653589793, z.dtype))
     return -0.5 * tf.reduce_sum(
         log_two_pi + log_var + tf.square(z - mean) * tf.exp(-log_var), axis=-1
@@ -51,5 +50,6 @@ def monte_carlo_kl(z, mean, log_var, prior_log_prob):
     Returns:
         float tensor [batch]: unbiased estimate of the divergence of each example.
     """
-    log_q = gaussian_log_density(z, mean, log_var)
-    return log_q - tf.cast(prior_log_prob, log_q.dtype)
+    log_q, prior_log_prob = loss_precision(gaussian_log_density(z, mean, log_var),
+                                           prior_log_prob)
+    return log_q - prior_log_prob

@@ -10,6 +10,8 @@ as the feature matching objective of Salimans et al. 2016 (arXiv 1606.03498, §3
 
 import tensorflow as tf
 
+from tfhybrids.losses.precision import loss_precision
+
 from tfhybrids.losses.reconstruction import gaussian_nll
 
 
@@ -49,7 +51,6 @@ def feature_matching_loss(real_features, fake_features):
     Returns:
         float tensor [batch].
     """
-    real_features = tf.convert_to_tensor(real_features)
-    fake_features = tf.cast(fake_features, real_features.dtype)
+    real_features, fake_features = loss_precision(real_features, fake_features)
     difference = tf.square(real_features - fake_features)
     return tf.reduce_sum(tf.reshape(difference, [tf.shape(difference)[0], -1]), axis=-1)

@@ -8,6 +8,8 @@ not pull the generator towards the blurry mean of the images that share a code.
 
 import tensorflow as tf
 
+from tfhybrids.losses.precision import loss_precision
+
 
 def latent_reconstruction_loss(mean, codes, scale):
     """AVAE's latent reconstruction loss, per example:
@@ -35,8 +37,6 @@ def latent_reconstruction_loss(mean, codes, scale):
     Returns:
         float tensor [batch]: the loss of each example (summed over latent dimensions).
     """
-    mean = tf.convert_to_tensor(mean)
-    codes = tf.cast(codes, mean.dtype)
-    scale = tf.cast(scale, mean.dtype)
+    mean, codes, scale = loss_precision(mean, codes, scale)
     shrink = tf.sqrt(tf.maximum(1.0 - tf.square(scale), 0.0))
     return 0.5 * tf.reduce_sum(tf.square((mean - shrink * codes) / scale), axis=-1)

@@ -8,6 +8,8 @@ import math
 
 import tensorflow as tf
 
+from tfhybrids.losses.precision import loss_precision
+
 
 def _sum_over_non_batch_axes(values):
     return tf.reduce_sum(tf.reshape(values, [tf.shape(values)[0], -1]), axis=-1)
@@ -15,23 +17,20 @@ def _sum_over_non_batch_axes(values):
 
 def squared_error(targets, predictions):
     """Sum of squared errors over all non-batch axes, per example."""
-    predictions = tf.convert_to_tensor(predictions)
-    targets = tf.cast(targets, predictions.dtype)
+    targets, predictions = loss_precision(targets, predictions)
     return _sum_over_non_batch_axes(tf.square(targets - predictions))
 
 
 def mean_squared_error(targets, predictions):
     """Mean of squared errors over all non-batch axes, per example."""
-    predictions = tf.convert_to_tensor(predictions)
-    targets = tf.cast(targets, predictions.dtype)
+    targets, predictions = loss_precision(targets, predictions)
     flat = tf.reshape(tf.square(targets - predictions), [tf.shape(predictions)[0], -1])
     return tf.reduce_mean(flat, axis=-1)
 
 
 def absolute_error(targets, predictions):
     """Sum of absolute errors over all non-batch axes, per example (AlphaGAN's L1 term)."""
-    predictions = tf.convert_to_tensor(predictions)
-    targets = tf.cast(targets, predictions.dtype)
+    targets, predictions = loss_precision(targets, predictions)
     return _sum_over_non_batch_axes(tf.abs(targets - predictions))
 
 
@@ -46,8 +45,8 @@ def bernoulli_nll(targets, logits):
     Returns:
         float tensor [batch], in nats.
     """
-    logits = tf.convert_to_tensor(logits)
-    targets01 = (tf.cast(targets, logits.dtype) + 1.0) / 2.0
+    targets, logits = loss_precision(targets, logits)
+    targets01 = (targets + 1.0) / 2.0
     per_pixel = tf.nn.sigmoid_cross_entropy_with_logits(labels=targets01, logits=logits)
     return _sum_over_non_batch_axes(per_pixel)
 
@@ -59,9 +58,8 @@ def gaussian_nll(targets, mean, log_scale=0.0):
     decoder of a VAE. `log_scale` may be a scalar or broadcast against `mean` (a learned
     observation noise).
     """
-    mean = tf.convert_to_tensor(mean)
-    targets = tf.cast(targets, mean.dtype)
-    log_scale = tf.cast(tf.broadcast_to(log_scale, tf.shape(mean)), mean.dtype)
+    targets, mean, log_scale = loss_precision(targets, mean, log_scale)
+    log_scale = tf.broadcast_to(log_scale, tf.shape(mean))
     per_element = (
         0.5 * tf.square((targets - mean) * tf.exp(-log_scale))
         + log_scale
