@@ -274,11 +274,32 @@ def interleaved_rates(timers, rounds):
     return {name: float(np.median(values)) for name, values in samples.items()}
 
 
+# A VAE small enough that a step costs about a millisecond, so that what the loop around the
+# step costs is not lost in the step's own time.
+TINY_VAE = ["model.latent_dim=2", "model.encoder={type: mlp, hidden_units: [16]}",
+            "model.decoder={type: mlp, hidden_units: [16]}"]
+
+
+def fixed_step_cost(args):
+    """Milliseconds per step of the tiny VAE at batch 8 under each loop: the hand-written
+    step, the plain loop, `fit`, and `fit` with steps_per_execution 8. The differences are
+    the fixed cost of each layer of framework per step."""
+    path = os.path.join(REPO, "configs", "vae_fashion_mnist.yaml")
+    batch = synthetic_batch(8)
+    steps = args.overhead_steps
+    timers = {"hand": HandTimer(build(path, 8, TINY_VAE), batch, steps),
+              "plain": PlainTimer(build(path, 8, TINY_VAE), batch, steps),
+              "fit": FitTimer(build(path, 8, TINY_VAE), batch, steps),
+              "fit spe8": FitTimer(build(path, 8, TINY_VAE + VARIANTS["spe8"]), batch, steps)}
+    rates = interleaved_rates(timers, args.rounds)
+    return {name: 1000.0 / rate for name, rate in rates.items()}
+
+
 def model_stem(path):
     return os.path.basename(path).replace(".yaml", "").replace("_fashion_mnist", "")
 
 
-def write_table(args, rows, rate, bf16_rate, load_before, elapsed, final):
+def write_table(args, rows, rate, bf16_rate, load_before, elapsed, final, overhead=None):
     """Writes the markdown table of the rows measured so far (after every model, so that an
     interrupted run keeps them), and prints it at the end."""
     load_after = os.getloadavg()[0]
@@ -329,6 +350,19 @@ def write_table(args, rows, rate, bf16_rate, load_before, elapsed, final):
             + f" | {row['ratio']:.2f} | {row['fit'] * args.batch:.0f} | {row['gemm']:.0f} | "
             f"{100 * row['gflop'] * row['fit'] / row['gemm']:.1f}% | {row['best']} | "
             f"{100 * row['gflop'] * best_rate / row['gemm']:.1f}% |")
+    if overhead:
+        lines += [
+            "",
+            "Fixed cost per step, measured on a VAE small enough (MLP 784-16-2, batch 8) that "
+            f"its step takes about a millisecond; median of {args.rounds} interleaved rounds of "
+            f"{args.overhead_steps} steps, in ms per step:",
+            "",
+            "| " + " | ".join(overhead) + " | fit − plain | fit − hand |",
+            "|" + "---|" * (len(overhead) + 2),
+            "| " + " | ".join(f"{ms:.3f}" for ms in overhead.values())
+            + f" | {overhead['fit'] - overhead['plain']:+.3f} | "
+            f"{overhead['fit'] - overhead['hand']:+.3f} |",
+        ]
     status = "" if final else " (interrupted: the rows above are those measured so far)"
     lines += ["", f"The benchmark took {elapsed:.0f} s{status}; the machine's 1-minute load "
               f"average was {load_before:.1f} at the start and {load_after:.1f} at the end (other "
@@ -350,6 +384,8 @@ def main(argv=None):
     parser.add_argument("--models", nargs="*", help="config stems, e.g. vae aae dcgan")
     parser.add_argument("--variants", nargs="*", default=["fp32", "xla", "spe8", "bf16"],
                         choices=list(VARIANTS), help="training options compared")
+    parser.add_argument("--overhead-steps", type=int, default=400,
+                        help="timed steps per round of the fixed-cost measurement (0: skip it)")
     parser.add_argument("--out", default=os.path.join(REPO, "docs", "performance.md"))
     args = parser.parse_args(argv)
 
@@ -367,6 +403,10 @@ def main(argv=None):
     rate = max(gemm_rate(), gemm_rate())
     bf16_rate = max(gemm_rate(dtype=tf.bfloat16), gemm_rate(dtype=tf.bfloat16))
     print(f"GEMM rate: fp32 {rate:.1f} GFLOP/s, bf16 {bf16_rate:.1f} GFLOP/s", flush=True)
+    overhead = fixed_step_cost(args) if args.overhead_steps else None
+    if overhead:
+        print("fixed cost, ms/step: " + ", ".join(f"{k} {v:.3f}" for k, v in overhead.items()),
+              flush=True)
     rows = []
     for path in configs:
         name = model_stem(path)
@@ -396,9 +436,9 @@ def main(argv=None):
               f"best ({best}) {100 * flops * rates[best] / 1e9 / row_gemm:5.1f}% of it",
               flush=True)
         write_table(args, rows, rate, bf16_rate, load_before, time.perf_counter() - started,
-                    final=False)
+                    final=False, overhead=overhead)
     write_table(args, rows, rate, bf16_rate, load_before, time.perf_counter() - started,
-                final=True)
+                final=True, overhead=overhead)
     return 0
 
 

@@ -63,6 +63,43 @@ def test_skip_batch_leaves_bad_batches_out_and_keeps_training():
     assert all(np.isfinite(values[-1]) for values in history.values())
 
 
+def test_skipped_updates_are_counted_when_the_guard_runs_every_few_steps():
+    import keras
+
+    from tfhybrids.training.callbacks import NonFiniteGuard
+
+    case = {"model": {"class": "VAE", "latent_dim": 2,
+                      "encoder": {"type": "mlp", "hidden_units": [8]},
+                      "decoder": {"type": "mlp", "hidden_units": [8]}},
+            "shape": (8, 8, 1)}
+    model = make_model(case)
+    model.compile(skip_nonfinite=True)
+    messages = []
+    guard = NonFiniteGuard(None, skip=True, log=messages.append)
+    guard.set_model(model)
+    scale = model.optimizer.dynamic_scale
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    guard.on_epoch_begin(0)
+    # Three skips within one steps_per_execution window halve the scale three times.
+    scale.assign(0.125)
+    guard.on_train_batch_end(7)
+    assert float(scale.numpy()) == 1.0
+    guard.on_train_batch_end(15)
+    guard.on_epoch_end(0)
+    assert messages == ["Epoch 1: skipped 3 player update(s) with non-finite gradients."]
+
+
+def test_training_with_several_steps_per_execution_checkpoints_and_resumes(tmp_path):
+    workdir = str(tmp_path / "run")
+    spe = ["--set", "train.steps_per_execution=4"]
+    assert cli.main(["train", TINY_AAE, "--workdir", workdir, "--set", "train.epochs=1",
+                     *spe, *FAST]) == 0
+    assert cli.main(["train", TINY_AAE, "--workdir", workdir, "--set", "train.epochs=2",
+                     *spe, *FAST]) == 0
+    with open(os.path.join(workdir, "checkpoints", "state.json")) as f:
+        assert json.load(f)["epoch"] == 2
+
+
 def test_same_config_and_seed_give_the_same_run(tmp_path):
     runs = []
     for name in ("first", "second"):

@@ -62,8 +62,11 @@ class NonFiniteGuard(keras.callbacks.Callback):
             for name in self.model.optimizer_names:
                 optimizer = getattr(self.model, name)
                 scale = getattr(optimizer, "dynamic_scale", None)
-                if scale is not None and float(scale.numpy()) < 1.0:
-                    self.skipped += 1
+                value = float(scale.numpy()) if scale is not None else 1.0
+                if value < 1.0:
+                    # Each skipped update halves the scale, and this runs once per
+                    # steps_per_execution steps, so the scale tells how many were skipped.
+                    self.skipped += max(1, round(-math.log2(value)))
                     scale.assign(1.0)
             return
         for name, value in (logs or {}).items():
