@@ -14,9 +14,15 @@ For each image hybrid of the benchmark table (`configs/<model>_fashion_mnist.yam
   backward of every player),
 - the achieved fraction of this machine's fp32 matrix-multiply rate, measured here.
 
+The other families (the AAE family, CycleGAN, AVB, VEEGAN and the 2-D GAN/BiGAN) are timed
+with `--configs <config stems>` on the first batch of their own data (labelled pairs, image
+pairs or 2-D points), held in memory, at their configs' batch size. A last table gives the
+fixed cost per step of `fit`, the plain loop and a hand-written step on a tiny VAE.
+
 Writes a markdown table (default docs/performance.md) and prints it.
 
     python benchmarks/throughput.py [--batch 128] [--steps 16] [--rounds 3] [--models vae aae ...]
+        [--configs ssaae_fashion_mnist_1000 veegan_toy2d_ring ...]
 """
 
 import argparse
@@ -77,6 +83,25 @@ def build(config_path, batch_size, overrides=()):
     with dtype_policy(config["train"]["mixed_precision"]):
         model = build_model(config, (28, 28, 1), num_classes=10)
     return model
+
+
+def build_with_batch(config_path, overrides=()):
+    """The model of a config at the config's own batch size, and the first batch of the
+    config's own training stream (labelled pairs, image pairs or 2-D points as the model
+    takes them), to be held in memory."""
+    from tfhybrids.training.config import load_config
+    from tfhybrids.training.data_stream import train_stream
+    from tfhybrids.training.runner import build_run, dtype_policy
+
+    config = load_config(config_path, list(overrides))
+    with dtype_policy(config["train"]["mixed_precision"]):
+        bundle, model, _ = build_run(config, strategy=tf.distribute.get_strategy())
+    batch = next(iter(train_stream(bundle, config["train"]["seed"], shuffle_buffer=1000)))
+    return model, batch
+
+
+def leading_batch_size(batch):
+    return int(tf.nest.flatten(batch)[0].shape[0])
 
 
 def synthetic_batch(batch_size):
@@ -335,19 +360,19 @@ def write_table(args, rows, rate, bf16_rate, load_before, elapsed, final, overhe
         "measured in the same interleaved rounds (column `GEMM GFLOP/s`), so that both are "
         "taken under the same load.",
         "",
-        "| config | class | GFLOP/step | hand | plain | " + " | ".join(args.variants)
-        + " | fit / hand | fit / plain | images/s (fp32) | GEMM GFLOP/s | fp32 share of GEMM | "
+        "| config | class | batch | GFLOP/step | hand | plain | " + " | ".join(args.variants)
+        + " | fit / hand | fit / plain | examples/s (fp32) | GEMM GFLOP/s | fp32 share of GEMM | "
         "best | best share of GEMM |",
-        "|---|---|---|---|---|" + "---|" * len(args.variants) + "---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|" + "---|" * len(args.variants) + "---|---|---|---|---|---|---|",
     ]
     for row in rows:
         best_rate = row["rates"][row["best"]]
         lines.append(
-            f"| {row['name']} | {row['cls']} | {row['gflop']:.2f} | "
+            f"| {row['name']} | {row['cls']} | {row['batch']} | {row['gflop']:.3g} | "
             + (f"{row['hand']:.2f}" if row["hand"] else "—") + f" | {row['plain']:.2f} | "
             + " | ".join(f"{row['rates'][v]:.2f}" for v in args.variants)
             + " | " + (f"{row['fit'] / row['hand']:.2f}" if row["hand"] else "—")
-            + f" | {row['ratio']:.2f} | {row['fit'] * args.batch:.0f} | {row['gemm']:.0f} | "
+            + f" | {row['ratio']:.2f} | {row['fit'] * row['batch']:.0f} | {row['gemm']:.0f} | "
             f"{100 * row['gflop'] * row['fit'] / row['gemm']:.1f}% | {row['best']} | "
             f"{100 * row['gflop'] * best_rate / row['gemm']:.1f}% |")
     if overhead:
@@ -381,7 +406,12 @@ def main(argv=None):
                         help="timed steps per round (a multiple of spe8's 8)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved rounds per measurement (the median is reported)")
-    parser.add_argument("--models", nargs="*", help="config stems, e.g. vae aae dcgan")
+    parser.add_argument("--models", nargs="*", help="image hybrids by config stem, e.g. vae aae "
+                        "dcgan (configs/<stem>_fashion_mnist.yaml); default: all of them")
+    parser.add_argument("--configs", nargs="*", default=[],
+                        help="further configs by file stem (e.g. ssaae_fashion_mnist_1000 "
+                        "veegan_toy2d_ring cycle_gan_fashion_mnist), timed on the first batch "
+                        "of their own data at their own batch size")
     parser.add_argument("--variants", nargs="*", default=["fp32", "xla", "spe8", "bf16"],
                         choices=list(VARIANTS), help="training options compared")
     parser.add_argument("--overhead-steps", type=int, default=400,
@@ -391,11 +421,15 @@ def main(argv=None):
 
     from tfhybrids.evaluation.bench import FASHION_MNIST_MODELS
 
-    # The image hybrids of the benchmark table (the AAE family and CycleGAN train on labelled
-    # or paired batches that the synthetic batch here does not provide).
+    # The image hybrids of the benchmark table on one synthetic batch shape; the other
+    # families (the AAE family, CycleGAN, the 2-D toy models) through --configs, on batches of
+    # their own data, since they take labelled pairs, image pairs or points.
     models = args.models or FASHION_MNIST_MODELS
     configs = [os.path.join(REPO, "configs", f"{name}_fashion_mnist.yaml") for name in models]
-    missing = [c for c in configs if not os.path.exists(c)]
+    if args.models == ["none"]:
+        configs = []
+    other_configs = [os.path.join(REPO, "configs", f"{name}.yaml") for name in args.configs]
+    missing = [c for c in configs + other_configs if not os.path.exists(c)]
     if missing:
         parser.error(f"no such config: {', '.join(missing)}")
     started = time.perf_counter()
@@ -408,23 +442,33 @@ def main(argv=None):
         print("fixed cost, ms/step: " + ", ".join(f"{k} {v:.3f}" for k, v in overhead.items()),
               flush=True)
     rows = []
-    for path in configs:
-        name = model_stem(path)
-        batch = synthetic_batch(args.batch)
-        plain = PlainTimer(build(path, args.batch), batch, args.steps)
+    jobs = [(path, True) for path in configs] + [(path, False) for path in other_configs]
+    for path, image_hybrid in jobs:
+        name = model_stem(path) if image_hybrid else os.path.basename(path)[:-len(".yaml")]
+        if image_hybrid:
+            batch = synthetic_batch(args.batch)
+
+            def make(overrides=(), path=path):
+                return build(path, args.batch, overrides)
+        else:
+            _, batch = build_with_batch(path)
+
+            def make(overrides=(), path=path):
+                return build_with_batch(path, overrides)[0]
+        plain = PlainTimer(make(), batch, args.steps)
         flops = count_flops(plain.concrete)
         timers = {"gemm": GemmTimer(), "plain": plain}
         if type(plain.model).__name__ in HAND_STEPS:
-            timers["hand"] = HandTimer(build(path, args.batch), batch, args.steps)
+            timers["hand"] = HandTimer(make(), batch, args.steps)
         for variant in args.variants:
-            timers[variant] = FitTimer(build(path, args.batch, VARIANTS[variant]), batch,
-                                       args.steps)
+            timers[variant] = FitTimer(make(VARIANTS[variant]), batch, args.steps)
         rates = interleaved_rates(timers, args.rounds)
         row_gemm = rates.pop("gemm") * GemmTimer().flops / 1e9
         fit_rate = rates.get("fp32", float("nan"))
         best = max(args.variants, key=lambda v: rates[v])
         hand = rates.pop("hand", None)
         row = dict(name=name, cls=type(plain.model).__name__, hand=hand,
+                   batch=leading_batch_size(batch),
                    plain=rates["plain"], fit=fit_rate, ratio=fit_rate / rates["plain"],
                    gflop=flops / 1e9, rates=rates, best=best, gemm=row_gemm)
         rows.append(row)
