@@ -338,17 +338,16 @@ def write_table(args, rows, rate, bf16_rate, load_before, elapsed, final, overhe
     lines = [
         "# Training throughput",
         "",
-        "Produced by `python benchmarks/throughput.py` "
-        f"(--batch {args.batch} --steps {args.steps} --rounds {args.rounds} --models "
-        f"{' '.join(row['name'] for row in rows)} --variants {' '.join(args.variants)}).",
+        f"Produced by `python benchmarks/throughput.py {' '.join(sys.argv[1:])}`.",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}, Python "
         f"{platform.python_version()}; no GPU. Measured GEMM rate (2048², TF): "
         f"**{rate:.1f} GFLOP/s fp32**, {bf16_rate:.1f} GFLOP/s bf16.",
         "",
-        f"Batch {args.batch} of 28×28×1 synthetic images held in memory; the networks of each "
-        "`configs/<model>_fashion_mnist.yaml`. Each figure is the median of "
+        f"Image hybrids: batch {args.batch} of 28×28×1 synthetic images held in memory, the "
+        "networks of each `configs/<model>_fashion_mnist.yaml`; configs given by `--configs`: "
+        "the first batch of their own data at their own batch size, held in memory. Each figure is the median of "
         f"{args.rounds} rounds of {args.steps} steps, the rounds of all columns of a row "
         "interleaved so that the machine's load affects them alike; tracing and compilation "
         "happen in a warm-up before. FLOPs are counted by TensorFlow's profiler on the traced "
