@@ -32,4 +32,13 @@ def two_cpu_strategy():
 def pytest_generate_tests(metafunc):
     """Runs each ModelContract test once per case of the test class."""
     if "case_name" in metafunc.fixturenames and metafunc.cls is not None:
-        metafunc.parametrize("case_name", sorted(metafunc.cls.CASES))
+        # A model's further replication cases run with `pytest -m slow`: its first case
+        # (REPLICATION_CASE) keeps the 1-vs-2-replica check in the default run.
+        slow = set()
+        if metafunc.function.__name__ == "test_two_replicas_match_one_device":
+            keep = getattr(metafunc.cls, "REPLICATION_CASE", None)
+            if keep is not None:
+                slow = set(metafunc.cls.CASES) - {keep}
+        metafunc.parametrize("case_name", [
+            pytest.param(name, marks=pytest.mark.slow) if name in slow else name
+            for name in sorted(metafunc.cls.CASES)])

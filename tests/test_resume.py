@@ -45,12 +45,14 @@ def reference(tmp_path_factory):
 
 @pytest.mark.parametrize("fault, epochs_done_when_killed", [
     ("train_batch:6", 1),                     # mid-epoch 2 (4 steps an epoch)
-    # The two checkpoint-write points run with `pytest -m slow` (keeps the default run short).
+    # The checkpoint-write and export points run with `pytest -m slow` (keeps the default
+    # run under 10 minutes); the mid-epoch kill stays in it.
     pytest.param("checkpoint_weights_written:2", 1,  # epoch 2's weights written, not renamed
                  marks=pytest.mark.slow),
     pytest.param("checkpoint_renamed:2", 1,  # renamed, state.json not yet replaced
                  marks=pytest.mark.slow),
-    ("export_written:1", 3),                  # training done, SavedModel not yet in place
+    pytest.param("export_written:1", 3,       # training done, SavedModel not yet in place
+                 marks=pytest.mark.slow),
 ])
 def test_killed_run_resumes_to_the_uninterrupted_result(fault, epochs_done_when_killed,
                                                         reference, tmp_path):
