@@ -233,11 +233,10 @@ def build_decoder(spec, input_dim, output_shape, output_activation="tanh", name=
     if spec["type"] == "mlp":
         x = _mlp_trunk(x, spec, "relu")
         x = layers.Dense(math.prod(output_shape))(x)
-        x = layers.Reshape(output_shape)(x)
-        # Last, so that the output is float32 under a mixed-precision policy (a Reshape after
-        # it would cast back to the policy's compute dtype).
-        outputs = layers.Activation(output_activation, name=f"{name}_output",
-                                    dtype="float32")(x)
+        x = layers.Activation(output_activation, dtype="float32")(x)
+        # float32 too: a Reshape in the policy's dtype would cast the output back to bfloat16
+        # or float16 under a mixed-precision policy.
+        outputs = layers.Reshape(output_shape, name=f"{name}_output", dtype="float32")(x)
         return _functional(inputs, outputs, name)
 
     _check_image_shape(output_shape, name)
