@@ -29,14 +29,18 @@ def two_cpu_strategy():
     return tf.distribute.MirroredStrategy(devices[:2])
 
 
+HEAVY_CHECKS = ("test_two_replicas_match_one_device",
+                "test_keras_save_and_reload_give_the_same_model")
+
+
 def pytest_generate_tests(metafunc):
     """Runs each ModelContract test once per case of the test class."""
     if "case_name" in metafunc.fixturenames and metafunc.cls is not None:
-        # A model's further replication cases run with `pytest -m slow`: its first case
-        # (REPLICATION_CASE) keeps the 1-vs-2-replica check in the default run.
+        # The two heaviest checks (1 vs 2 replicas, .keras reload) run by default for one case
+        # of a model (DEFAULT_HEAVY_CASE), and for its further cases with `pytest -m slow`.
         slow = set()
-        if metafunc.function.__name__ == "test_two_replicas_match_one_device":
-            keep = getattr(metafunc.cls, "REPLICATION_CASE", None)
+        if metafunc.function.__name__ in HEAVY_CHECKS:
+            keep = getattr(metafunc.cls, "DEFAULT_HEAVY_CASE", None)
             if keep is not None:
                 slow = set(metafunc.cls.CASES) - {keep}
         metafunc.parametrize("case_name", [

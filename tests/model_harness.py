@@ -88,9 +88,9 @@ class ModelContract:
 
     CASES = {}
     METRIC_NAMES = set()
-    # With several cases, the one whose 1-vs-2-replica test stays in the default run (the
-    # others run with `pytest -m slow`); None runs them all by default.
-    REPLICATION_CASE = None
+    # With several cases, the one whose heaviest checks (1 vs 2 replicas, .keras reload) stay
+    # in the default run (the others' run with `pytest -m slow`); None runs them all.
+    DEFAULT_HEAVY_CASE = None
 
     def test_config_round_trip_gives_the_same_model(self, case_name):
         case = self.CASES[case_name]

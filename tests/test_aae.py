@@ -12,7 +12,7 @@ TINY_CONV = {"type": "conv", "filters": [4, 8]}
 
 
 class TestAAEContract(ModelContract):
-    REPLICATION_CASE = "swiss_roll_conv"
+    DEFAULT_HEAVY_CASE = "swiss_roll_conv"
     METRIC_NAMES = {"recon_loss", "d_loss", "g_loss"}
     CASES = {
         "mixture_mlp": {

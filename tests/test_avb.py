@@ -15,7 +15,7 @@ TINY_CONV = {"type": "conv", "filters": [4, 8]}
 
 
 class TestAVBContract(ModelContract):
-    REPLICATION_CASE = "images_conv_gaussian"
+    DEFAULT_HEAVY_CASE = "images_conv_gaussian"
     METRIC_NAMES = {"loss", "recon_loss", "kl_loss", "d_loss"}
     CASES = {
         "four_points_mlp": {

@@ -16,7 +16,7 @@ SGD = {"name": "sgd", "learning_rate": 0.05}
 
 
 class TestBiGANContract(ModelContract):
-    REPLICATION_CASE = "ali_conv_images"
+    DEFAULT_HEAVY_CASE = "ali_conv_images"
     METRIC_NAMES = {"d_loss", "e_loss", "g_loss"}
     CASES = {
         "ali_conv_images": {

@@ -13,7 +13,7 @@ TINY_CONV = {"type": "conv", "filters": [4, 8]}
 
 
 class TestVAEContract(ModelContract):
-    REPLICATION_CASE = "beta_conv_gaussian"
+    DEFAULT_HEAVY_CASE = "beta_conv_gaussian"
     METRIC_NAMES = {"loss", "recon_loss", "kl_loss"}
     CASES = {
         "mlp_bernoulli": {

@@ -12,7 +12,7 @@ TINY_CONV = {"type": "conv", "filters": [4, 8]}
 
 
 class TestVEEGANContract(ModelContract):
-    REPLICATION_CASE = "images_conv_deterministic"
+    DEFAULT_HEAVY_CASE = "images_conv_deterministic"
     METRIC_NAMES = {"loss", "kl_loss", "recon_loss", "d_loss"}
     CASES = {
         "points_mlp": {
