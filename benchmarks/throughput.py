@@ -85,19 +85,28 @@ def build(config_path, batch_size, overrides=()):
     return model
 
 
-def build_with_batch(config_path, overrides=()):
-    """The model of a config at the config's own batch size, and the first batch of the
-    config's own training stream (labelled pairs, image pairs or 2-D points as the model
+def own_data(config_path):
+    """The data of a config (loaded once per config, whatever the variant) and the first
+    batch of its own training stream (labelled pairs, image pairs or 2-D points as the model
     takes them), to be held in memory."""
+    from tfhybrids.data import load_data
     from tfhybrids.training.config import load_config
     from tfhybrids.training.data_stream import train_stream
-    from tfhybrids.training.runner import build_run, dtype_policy
+
+    config = load_config(config_path)
+    bundle = load_data(config["data"], seed=config["train"]["seed"])
+    batch = next(iter(train_stream(bundle, config["train"]["seed"], shuffle_buffer=1000)))
+    return bundle, batch
+
+
+def build_on(config_path, bundle, overrides=()):
+    """The model of a config with training-option overrides, for data already loaded."""
+    from tfhybrids.training.config import load_config
+    from tfhybrids.training.runner import build_model, dtype_policy
 
     config = load_config(config_path, list(overrides))
     with dtype_policy(config["train"]["mixed_precision"]):
-        bundle, model, _ = build_run(config, strategy=tf.distribute.get_strategy())
-    batch = next(iter(train_stream(bundle, config["train"]["seed"], shuffle_buffer=1000)))
-    return model, batch
+        return build_model(config, bundle.element_shape, bundle.num_classes)
 
 
 def leading_batch_size(batch):
@@ -457,10 +466,10 @@ def main(argv=None):
             def make(overrides=(), path=path):
                 return build(path, args.batch, overrides)
         else:
-            _, batch = build_with_batch(path)
+            bundle, batch = own_data(path)
 
-            def make(overrides=(), path=path):
-                return build_with_batch(path, overrides)[0]
+            def make(overrides=(), path=path, bundle=bundle):
+                return build_on(path, bundle, overrides)
         plain = PlainTimer(make(), batch, args.steps)
         flops = count_flops(plain.concrete)
         timers = {"gemm": GemmTimer(), "plain": plain}
