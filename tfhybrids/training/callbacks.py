@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tfhybrids.errors import TrainingError
 from tfhybrids.evaluation import plots
-from tfhybrids.training.checkpoints import fault_point
+from tfhybrids.training.checkpoints import evaluation_noise, fault_point
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -22,6 +22,18 @@ class EpochCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.is_chief:
             self.store.save(self.model, epoch + 1)
+
+
+class EvaluationNoise(keras.callbacks.Callback):
+    """Runs every validation pass of `fit` under `checkpoints.evaluation_noise`, so the
+    validation losses of an epoch are the test losses of its weights, not of its noise."""
+
+    def on_test_begin(self, logs=None):
+        self._noise = evaluation_noise(self.model)
+        self._noise.__enter__()
+
+    def on_test_end(self, logs=None):
+        self._noise.__exit__(None, None, None)
 
 
 class FaultPoints(keras.callbacks.Callback):
