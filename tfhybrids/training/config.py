@@ -1,7 +1,8 @@
 """Run configs: YAML documents with the sections model, prior, data, optimizers, train.
 
 A config names the model class and gives its constructor arguments (`model:`), the prior
-(`prior:`), the data source (`data:`), one optimizer per player (`optimizers:`) and the
+(`prior:`), the data source (`data:`), one optimizer per player (`optimizers:`, each with a
+learning rate or a schedule: see tfhybrids.optimizers) and the
 training settings (`train:`). `load_config` reads a file, applies `--set key=value`
 overrides, fills in defaults and validates every section, so that a bad document fails with
 one line naming the key and what is allowed, before anything is built.
@@ -14,10 +15,10 @@ import os
 import yaml
 
 from tfhybrids.errors import ConfigError
+from tfhybrids.optimizers import optimizer_spec
 from tfhybrids.validation import (
     check_bool,
     check_choice,
-    check_float,
     check_int,
     check_keys,
     check_str,
@@ -25,14 +26,6 @@ from tfhybrids.validation import (
 
 SECTIONS = ("model", "prior", "data", "optimizers", "train")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
-OPTIMIZER_CLASSES = {
-    "adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop", "adamax": "Adamax",
-    "nadam": "Nadam", "lion": "Lion", "adagrad": "Adagrad",
-}
-OPTIMIZER_KEYS = {
-    "name", "learning_rate", "beta_1", "beta_2", "epsilon", "momentum", "nesterov", "rho",
-    "weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "amsgrad",
-}
 TRAIN_DEFAULTS = {
     "epochs": 10,
     "steps_per_epoch": None,
@@ -103,23 +96,6 @@ def apply_overrides(document, overrides):
             node = child
         node[path[-1]] = value
     return document
-
-
-def _optimizer_spec(player, spec):
-    where = f"optimizers.{player}"
-    if isinstance(spec, str):
-        spec = {"name": spec}
-    check_keys(where, spec, OPTIMIZER_KEYS)
-    name = check_choice(where, "name", str(spec.get("name", "adam")).lower(), OPTIMIZER_CLASSES)
-    options = {k: v for k, v in spec.items() if k != "name"}
-    for key, value in options.items():
-        if key in ("nesterov", "amsgrad"):
-            options[key] = check_bool(where, key, value)
-        else:
-            options[key] = check_float(where, key, value, minimum=0.0)
-    if "learning_rate" in options and options["learning_rate"] <= 0:
-        raise ConfigError(f"{where}.learning_rate: must be positive, got {options['learning_rate']}.")
-    return {"class_name": OPTIMIZER_CLASSES[name], "config": options}
 
 
 def validate_train(section):
@@ -212,7 +188,7 @@ def validate(document):
     if not isinstance(optimizers, dict):
         raise ConfigError(f"optimizers: expected a mapping with keys {list(info.optimizer_names)}.")
     check_keys(f"optimizers ({info.name})", optimizers, info.optimizer_names)
-    config["optimizers"] = {p: _optimizer_spec(p, s) for p, s in optimizers.items()}
+    config["optimizers"] = {p: optimizer_spec(f"optimizers.{p}", s) for p, s in optimizers.items()}
     config["train"] = validate_train(config.get("train"))
     return config
 

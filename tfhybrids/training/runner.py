@@ -33,6 +33,7 @@ from tfhybrids.training.callbacks import (
     FaultPoints,
     ImageSummaries,
     NonFiniteGuard,
+    TensorBoard,
     latent_codes,
     model_pictures,
 )
@@ -153,8 +154,7 @@ def train(config, workdir, log=print, retrain=False):
                                 log=log), EvaluationNoise()]
     if chief:
         callbacks += [
-            keras.callbacks.TensorBoard(log_dir=logs_dir, write_graph=False,
-                                        update_freq="epoch"),
+            TensorBoard(log_dir=logs_dir, write_graph=False, update_freq="epoch"),
             ImageSummaries(os.path.join(logs_dir, "images"), bundle,
                            every=train_settings["image_every"]),
             EpochCheckpoint(store),
@@ -223,7 +223,8 @@ def plain_copy(model, config):
 
 def _apply_configured_learning_rates(model, config):
     """The checkpoint restores each optimizer's learning rate; the config's value wins, so a
-    run can be resumed with a new learning rate."""
+    run can be resumed with a new learning rate. (A schedule is rebuilt from the config and
+    follows the restored step count of its optimizer.)"""
     for name, spec in config["optimizers"].items():
         rate = spec["config"].get("learning_rate")
         optimizer = getattr(model, name)
