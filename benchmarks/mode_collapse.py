@@ -325,6 +325,13 @@ def protocol_text(args):
     return text
 
 
+def capture_rule(runs):
+    """How many HQ samples made a mode count as captured in these runs, in words."""
+    counts = sorted({r.get("min_samples_per_mode", 1) for r in runs}) or [1]
+    text = " or ".join(f"at least {c} HQ sample{'s' if c > 1 else ''}" for c in counts)
+    return text + (" (the VEEGAN and PacGAN convention)" if counts == [1] else "")
+
+
 def schedule_text(rate):
     """A learning rate or schedule of a config, in words."""
     if not isinstance(rate, dict):
@@ -344,7 +351,7 @@ def markdown(runs, avb, args, cpu_total, wall_total):
              f"(`{' '.join(sys.argv[1:]) or 'defaults'}`). {args.num_samples} samples from "
              "each trained generator; a sample is *high quality* (HQ) within 3 standard "
              "deviations of its nearest mode, a mode is *captured* when it is the nearest mode "
-             "of at least one HQ sample. Ours: mean ± std over "
+             f"of {capture_rule(runs)}. Ours: mean ± std over "
              f"{args.seeds} seed(s). Paper: Srivastava et al. 2017, Table 1 (5 runs).", "",
              protocol_text(args), ""]
     if runs:

@@ -125,22 +125,27 @@ class HybridModel(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def update_trackers(self, values):
+    def update_trackers(self, values, sample_weights=None):
         """Updates each tracker from a per-example tensor (or a scalar) of the same name.
 
-        When the model skips non-finite batches, non-finite training values are left out of
-        the averages (the step that produced them was not applied either); evaluation
-        reports them as they are.
+        `sample_weights` ({name: per-example weights}, optional) weighs some of them, e.g. a
+        loss defined on the labelled rows only. When the model skips non-finite batches,
+        non-finite training values are left out of the averages (the step that produced them
+        was not applied either); evaluation reports them as they are.
         """
+        sample_weights = sample_weights or {}
         for name, value in values.items():
+            weight = sample_weights.get(name)
             if getattr(self, "skip_nonfinite", False) and self._in_train_step:
                 value = tf.convert_to_tensor(value)
                 finite = tf.math.is_finite(value)
+                finite_weight = tf.cast(finite, value.dtype)
+                if weight is not None:
+                    finite_weight = finite_weight * tf.cast(weight, value.dtype)
                 self.trackers[name].update_state(
-                    tf.where(finite, value, tf.zeros_like(value)),
-                    sample_weight=tf.cast(finite, value.dtype))
+                    tf.where(finite, value, tf.zeros_like(value)), sample_weight=finite_weight)
             else:
-                self.trackers[name].update_state(value)
+                self.trackers[name].update_state(value, sample_weight=weight)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     # ----------------------------------------------------------------- compile and players

@@ -10,7 +10,7 @@ import tensorflow as tf
 from tfhybrids.errors import TrainingError
 from tfhybrids.evaluation import plots
 from tfhybrids.schedules import current_learning_rate
-from tfhybrids.training.checkpoints import fault_point
+from tfhybrids.training.checkpoints import evaluation_noise, fault_point
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -45,6 +45,18 @@ class TensorBoard(keras.callbacks.TensorBoard):
                 self.summary.scalar(f"learning_rate/{name}",
                                     current_learning_rate(getattr(self.model, name)),
                                     step=epoch)
+
+
+class EvaluationNoise(keras.callbacks.Callback):
+    """Runs every validation pass of `fit` under `checkpoints.evaluation_noise`, so the
+    validation losses of an epoch are the test losses of its weights, not of its noise."""
+
+    def on_test_begin(self, logs=None):
+        self._noise = evaluation_noise(self.model)
+        self._noise.__enter__()
+
+    def on_test_end(self, logs=None):
+        self._noise.__exit__(None, None, None)
 
 
 class FaultPoints(keras.callbacks.Callback):

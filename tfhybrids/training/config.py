@@ -147,21 +147,47 @@ def constructor_arguments(cls):
     ]
 
 
+def _catalog_entry(section):
+    """The catalog facts (training.catalog) of the class named by `model.class`."""
+    from tfhybrids.training.catalog import model_catalog
+
+    catalog = model_catalog()
+    if not isinstance(section, dict):
+        raise ConfigError("model: expected a mapping with at least 'class', e.g. {class: VAE}.")
+    if "class" not in section:
+        raise ConfigError(f"model: missing 'class'; one of: {', '.join(sorted(catalog))}.")
+    return catalog[check_choice("model", "class", section["class"], sorted(catalog))]
+
+
 def validate(document):
-    """Validates a whole config document and returns it with defaults filled in."""
+    """Validates a whole config document and returns it with defaults filled in.
+
+    Runs without importing TensorFlow (the model classes are known from `training.catalog`),
+    so a typo is reported at once. What only the built objects can check (the prior's and the
+    data source's values, a model's own constraints, shapes) is checked when the run is built,
+    still before its workdir is touched.
+    """
+    from tfhybrids.networks.specs import normalize_spec
+
     check_keys("config", document, SECTIONS, required=("model", "data"))
     config = copy.deepcopy(document)
-    cls = model_class(config["model"])
-    allowed = ["class"] + constructor_arguments(cls)
-    check_keys(f"model ({cls.__name__})", config["model"], allowed)
+    info = _catalog_entry(config["model"])
+    check_keys(f"model ({info.name})", config["model"], ["class", *info.arguments])
+    for key in ("latent_dim", "seed"):
+        if config["model"].get(key) is not None:
+            check_int("model", key, config["model"][key], minimum=1 if key == "latent_dim" else 0)
+    if info.generic_networks:
+        for name in info.network_names:
+            if config["model"].get(name) is not None:
+                normalize_spec(config["model"][name], where=f"model.{name}")
     if not isinstance(config["data"], dict) or "name" not in config["data"]:
         raise ConfigError("data: missing 'name' (e.g. digits, fashion_mnist, toy2d, tfds:mnist).")
     if config.get("prior") is not None and not isinstance(config["prior"], dict):
         raise ConfigError("prior: expected a mapping such as {name: gaussian}.")
     optimizers = config.get("optimizers") or {}
     if not isinstance(optimizers, dict):
-        raise ConfigError(f"optimizers: expected a mapping with keys {list(cls.optimizer_names)}.")
-    check_keys(f"optimizers ({cls.__name__})", optimizers, cls.optimizer_names)
+        raise ConfigError(f"optimizers: expected a mapping with keys {list(info.optimizer_names)}.")
+    check_keys(f"optimizers ({info.name})", optimizers, info.optimizer_names)
     config["optimizers"] = {p: optimizer_spec(f"optimizers.{p}", s) for p, s in optimizers.items()}
     config["train"] = validate_train(config.get("train"))
     return config
