@@ -54,6 +54,8 @@ def cmd_evaluate(args):
     from tfhybrids.evaluation.evaluate import evaluate_run_dir
 
     metrics = evaluate_run_dir(args.run_dir, _options(args))
+    print("test losses: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics["test"].items())
+          + " (as at the end of training: fixed evaluation noise)")
     evaluation = metrics["evaluation"]
     for key, value in evaluation.items():
         if key in ("skipped", "seconds"):
