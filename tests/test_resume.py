@@ -21,11 +21,11 @@ def _train_in_process(workdir, *extra):
     assert cli.main(["train", TINY_AAE, "--workdir", str(workdir), *SETTINGS, *extra]) == 0
 
 
-def _train_killed_at(workdir, fault):
+def _train_killed_at(workdir, fault, *extra):
     env = {**os.environ, "TFHYBRIDS_FAULT": fault, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run(
         [sys.executable, "-m", "tfhybrids.cli", "train", TINY_AAE, "--workdir", str(workdir),
-         *SETTINGS], env=env, capture_output=True, text=True, timeout=300)
+         *SETTINGS, *extra], env=env, capture_output=True, text=True, timeout=300)
 
 
 def _final_state(workdir):
@@ -108,11 +108,7 @@ def test_streamed_run_killed_late_in_an_epoch_resumes_as_cheaply_as_early_and_en
     overheads = {}
     for kill_at, resume_step in (("train_batch:25", 20), ("train_batch:45", 40)):
         workdir = tmp_path / f"killed_at_{kill_at.partition(':')[2]}"
-        env = {**os.environ, "TFHYBRIDS_FAULT": kill_at, "TF_CPP_MIN_LOG_LEVEL": "3"}
-        killed = subprocess.run(
-            [sys.executable, "-m", "tfhybrids.cli", "train", TINY_AAE, "--workdir",
-             str(workdir), *SETTINGS, *settings], env=env, capture_output=True, text=True,
-            timeout=300)
+        killed = _train_killed_at(workdir, kill_at, *settings)
         assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
         _train_in_process(workdir, *settings)
         remaining_rows = (3 * 20 - resume_step) * 32
@@ -124,3 +120,34 @@ def test_streamed_run_killed_late_in_an_epoch_resumes_as_cheaply_as_early_and_en
         for key, value in ref_metrics["test"].items():
             np.testing.assert_allclose(metrics["test"][key], value, rtol=1e-4, err_msg=key)
     assert all(0 <= extra <= 512 for extra in overheads.values()), overheads
+
+
+# Every player's rate drops to a tenth after its 5th step: within epoch 2 (steps 5-8).
+DROP = "{name: adam, learning_rate: {name: piecewise, boundaries: [5], values: [0.001, 0.0001]}}"
+SCHEDULED = [arg for player in ("autoencoder", "discriminator", "generator")
+             for arg in ("--set", f"optimizers.{player}_optimizer={DROP}")]
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_schedule_resumes_at_the_uninterrupted_runs_rate(tmp_path):
+    import keras
+
+    from tfhybrids.schedules import current_learning_rate
+
+    reference_dir, killed_dir = tmp_path / "uninterrupted", tmp_path / "killed"
+    _train_in_process(reference_dir, *SCHEDULED)
+    # Killed after step 6, past the drop; the checkpoint of epoch 1 (4 steps) is before it.
+    killed = _train_killed_at(killed_dir, "train_batch:6", *SCHEDULED)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    _train_in_process(killed_dir, *SCHEDULED)
+
+    metrics, _ = _final_state(killed_dir)
+    ref_metrics, _ = _final_state(reference_dir)
+    for key, value in ref_metrics["test"].items():
+        np.testing.assert_allclose(metrics["test"][key], value, rtol=1e-4, err_msg=key)
+    resumed = keras.saving.load_model(str(killed_dir / "model.keras"))
+    reference = keras.saving.load_model(str(reference_dir / "model.keras"))
+    for name in reference.optimizer_names:
+        ours, theirs = getattr(resumed, name), getattr(reference, name)
+        assert int(ours.iterations) == int(theirs.iterations) == 12, name
+        assert current_learning_rate(ours) == pytest.approx(1e-4), name
