@@ -32,7 +32,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO, "configs", "vae_64.yaml")
-TEST_IMAGES = 1000
+TEST_IMAGES = 512
 
 
 def _data_section(data_dir, name, batch_size, cache=False):
