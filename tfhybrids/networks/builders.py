@@ -5,6 +5,21 @@ The convolutional builders follow the architecture rules of DCGAN (Radford, Metz
 both networks except the generator's output layer and the discriminator's input layer, no
 hidden dense layers beyond the generator's input projection, ReLU in the generator with tanh at
 its output, LeakyReLU (slope 0.2) in the discriminator, and weights drawn from N(0, 0.02).
+
+Four conv keys, whose defaults keep that DCGAN form, also express the 64x64 networks of
+VAE/GAN (Larsen, Sonderby, Larochelle & Winther 2016, arXiv 1512.09300, Table 1), e.g.
+encoder 5x5 conv 64-128-256 stride 2 with BN and ReLU, then a 2048-unit dense layer:
+    strides          list of 1 or 2 per conv layer (default all 2). Larsen's discriminator
+                     starts with a stride-1 5x5 conv of 32 filters.
+    input_batch_norm bool, default false. Batch-normalise the first conv layer too (Larsen's
+                     encoder does; DCGAN's rule leaves it out).
+    dense_units      list of int, default []. Dense layers (BN when batch_norm, activation)
+                     on the flattened conv features of an encoder or discriminator, before its
+                     output: Larsen's encoder 2048, discriminator 512.
+    upsample_output  bool, default true. For a decoder: false makes the output layer a
+                     stride-1 conv and gives every `filters` entry an upsampling layer, so
+                     filters [32, 128, 256] are Larsen's decoder: dense 8x8x256, 5x5
+                     transposed convs 256-128-32 stride 2, then a 5x5 conv to the channels.
 """
 
 import math
@@ -75,16 +90,26 @@ def _mlp_trunk(x, spec, default_activation):
 
 
 def _conv_trunk(x, spec, activation):
-    for i, filters in enumerate(spec["filters"]):
-        x = layers.Conv2D(filters, spec["kernel_size"], strides=2, padding="same",
-                          kernel_initializer=_conv_init(spec), use_bias=not spec["batch_norm"] or i == 0)(x)
-        # DCGAN: no batch norm on the discriminator's (and encoder's) input layer.
-        if spec["batch_norm"] and i > 0:
+    strides = spec.get("strides") or [2] * len(spec["filters"])
+    for i, (filters, stride) in enumerate(zip(spec["filters"], strides)):
+        # DCGAN: no batch norm on the discriminator's (and encoder's) input layer, unless
+        # input_batch_norm asks for it (Larsen et al.'s encoder).
+        normalised = spec["batch_norm"] and (i > 0 or spec.get("input_batch_norm", False))
+        x = layers.Conv2D(filters, spec["kernel_size"], strides=stride, padding="same",
+                          kernel_initializer=_conv_init(spec), use_bias=not normalised)(x)
+        if normalised:
             x = _batch_norm(spec)(x)
         x = _activation(activation)(x)
         if spec["dropout"]:
             x = layers.Dropout(spec["dropout"])(x)
-    return layers.Flatten()(x)
+    x = layers.Flatten()(x)
+    for units in spec.get("dense_units", []):
+        x = layers.Dense(units, kernel_initializer=_conv_init(spec),
+                         use_bias=not spec["batch_norm"])(x)
+        if spec["batch_norm"]:
+            x = _batch_norm(spec)(x)
+        x = _activation(activation)(x)
+    return x
 
 
 def _check_image_shape(shape, where):
@@ -202,6 +227,9 @@ def build_decoder(spec, input_dim, output_shape, output_activation="tanh", name=
     _check_image_shape(output_shape, name)
     height, width, channels = output_shape
     filters = list(reversed(spec["filters"]))
+    upsample_output = spec.get("upsample_output", True)
+    # Without an upsampling output layer every filters entry upsamples once (Larsen et al.).
+    upsampling = filters[1:] if upsample_output else filters
     factor = 2 ** len(filters)
     if height % factor or width % factor:
         raise ConfigError(
@@ -216,15 +244,19 @@ def build_decoder(spec, input_dim, output_shape, output_activation="tanh", name=
         x = _batch_norm(spec)(x)
     x = _activation(activation)(x)
     x = layers.Reshape((height // factor, width // factor, filters[0]))(x)
-    for f in filters[1:]:
+    for f in upsampling:
         x = layers.Conv2DTranspose(f, spec["kernel_size"], strides=2, padding="same",
                                    kernel_initializer=init, use_bias=not spec["batch_norm"])(x)
         if spec["batch_norm"]:
             x = _batch_norm(spec)(x)
         x = _activation(activation)(x)
     # DCGAN: no batch norm on the generator's output layer.
-    x = layers.Conv2DTranspose(channels, spec["kernel_size"], strides=2, padding="same",
-                               kernel_initializer=init)(x)
+    if upsample_output:
+        x = layers.Conv2DTranspose(channels, spec["kernel_size"], strides=2, padding="same",
+                                   kernel_initializer=init)(x)
+    else:
+        x = layers.Conv2D(channels, spec["kernel_size"], padding="same",
+                          kernel_initializer=init)(x)
     outputs = layers.Activation(output_activation, name=f"{name}_output", dtype="float32")(x)
     return _functional(inputs, outputs, name)
 

@@ -163,19 +163,25 @@ def train(config, workdir, log=print, retrain=False):
         callbacks.append(FaultPoints())
     steps_per_epoch = train_settings["steps_per_epoch"] or batches_per_data_epoch(bundle)
     if initial_epoch < epochs:
-        stream = train_stream(bundle, train_settings["seed"],
-                              start_step=initial_epoch * steps_per_epoch,
-                              shuffle_buffer=config["data"].get("shuffle_buffer", 10000))
+        def stream(shard=None):
+            return train_stream(bundle, train_settings["seed"],
+                                start_step=initial_epoch * steps_per_epoch,
+                                shuffle_buffer=config["data"].get("shuffle_buffer", 10000),
+                                shard=shard)
+
         if needs_custom_loop(strategy):
+            # Each worker builds the stream of its own rows (and reads only those).
             custom_loop.fit(model, strategy, stream, epochs, steps_per_epoch,
                             initial_epoch=initial_epoch, callbacks=callbacks,
                             validation_data=_even_test_batches(bundle),
                             validation_steps=bundle.num_test // bundle.batch_size,
                             verbose=train_settings["verbose"])
         else:
-            model.fit(stream, epochs=epochs, initial_epoch=initial_epoch,
+            model.fit(stream(), epochs=epochs, initial_epoch=initial_epoch,
                       steps_per_epoch=steps_per_epoch, validation_data=bundle.test,
                       shuffle=False, callbacks=callbacks, verbose=train_settings["verbose"])
+        if "train" in bundle.indexed:
+            log(f"Read {bundle.indexed['train'].examples_read} train examples by index.")
     metrics = finish(model, bundle, config, workdir, log, strategy=strategy, chief=chief)
     if needs_custom_loop(strategy):
         # Workers leave together: one that exits while the chief still writes can leave the
