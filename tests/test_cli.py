@@ -110,6 +110,17 @@ def test_export_command_adds_a_version_and_serving_loaders_run_it(aae_run, tmp_p
     assert run.returncode == 0, run.stderr[-2000:]
     served_codes = np.load(tmp_path / "out" / "code.npy")
     assert served_codes.shape == (3, 2)
+    # The signature refuses NaN in the graph: TF Serving answers INVALID_ARGUMENT.
+    np.save(tmp_path / "nan_codes.npy", np.array([[np.nan, 0.0], [1.0, 2.0]], np.float32))
+    refused = subprocess.run(
+        [saved_model_cli, "run", "--dir", export, "--tag_set", "serve",
+         "--signature_def", "decode", "--inputs", f"codes={tmp_path / 'nan_codes.npy'}",
+         "--outdir", str(tmp_path / "refused")],
+        capture_output=True, text=True)
+    assert refused.returncode != 0
+    assert "InvalidArgumentError" in refused.stderr
+    assert "input 'codes' holds NaN or Inf values" in refused.stderr
+    assert not os.path.exists(tmp_path / "refused" / "images.npy")
 
     # A fresh process that never imports tfhybrids gets the same codes as the Keras model.
     script = textwrap.dedent(f"""
@@ -122,6 +133,20 @@ def test_export_command_adds_a_version_and_serving_loaders_run_it(aae_run, tmp_p
         assert gen["images"].shape == (3, 8, 8, 1), gen["images"].shape
         np.testing.assert_array_equal(gen["images"][0], gen["images"][2])
         assert not np.allclose(gen["images"][0], gen["images"][1])
+        for bad in (np.nan, np.inf):
+            try:
+                loaded.signatures["decode"](codes=tf.constant([[bad, 0.0]], tf.float32))
+            except tf.errors.InvalidArgumentError as error:
+                assert "input 'codes' holds NaN or Inf values" in error.message, error.message
+            else:
+                raise AssertionError(f"decode accepted {{bad}}")
+        all_nan = np.full(images.shape, np.nan, np.float32)
+        try:
+            loaded.signatures["encode"](images=tf.constant(all_nan))
+        except tf.errors.InvalidArgumentError as error:
+            assert "input 'images' holds NaN or Inf values" in error.message, error.message
+        else:
+            raise AssertionError("encode accepted all-NaN images")
     """)
     fresh = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
