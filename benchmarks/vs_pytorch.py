@@ -262,6 +262,57 @@ def fit_step_seconds(model, stream, steps):
     return list(np.diff(clock.stamps))
 
 
+# ---------------------------------------------------------------------- per-network profile
+
+def keras_pass_times(network, feed, repeats):
+    """Median seconds of a forward pass and of a forward + backward pass (gradients of every
+    trainable weight and of the input, of sum(output)), training mode, each a tf.function."""
+    feed = tf.convert_to_tensor(feed)
+    forward = tf.function(lambda x: tf.reduce_sum(tf.cast(network(x, training=True), tf.float32)))
+
+    @tf.function
+    def backward(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(tf.cast(network(x, training=True), tf.float32))
+        return tape.gradient(loss, network.trainable_weights + [x])
+
+    times = {}
+    for phase, function in (("forward", forward), ("forward+backward", backward)):
+        tf.nest.map_structure(lambda t: t.numpy(), function(feed))
+        seconds = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            tf.nest.map_structure(lambda t: t.numpy(), function(feed))
+            seconds.append(time.perf_counter() - start)
+        times[phase] = float(np.median(seconds))
+    return times
+
+
+def profile_networks(worker, filters, images, batch_size, repeats):
+    """Forward and backward time of each network in both frameworks, fp32 and bf16,
+    interleaved network by network; printed as a table (ms)."""
+    from tfhybrids.training.runner import dtype_policy
+
+    z = np.random.default_rng(0).standard_normal((batch_size, LATENT_DIM)).astype(np.float32)
+    feeds = {"encoder": images[:batch_size], "decoder": z, "discriminator": images[:batch_size]}
+    print("| network | dtype | TF forward | TF backward | PyTorch forward | PyTorch backward |"
+          " TF / PyTorch backward |")
+    print("|---|---|---|---|---|---|---|")
+    for dtype, policy in (("float32", "float32"), ("bfloat16", "mixed_bfloat16")):
+        torch_times = worker("profile", repeats=repeats, dtype=dtype)
+        with dtype_policy(policy):
+            networks = keras_networks(filters)
+        for name in ("encoder", "decoder", "discriminator"):
+            tf_times = keras_pass_times(networks[name], feeds[name], repeats)
+            tf_back = tf_times["forward+backward"] - tf_times["forward"]
+            pt = torch_times[name]
+            pt_back = pt["forward+backward"] - pt["forward"]
+            print(f"| {name} | {dtype} | {1e3 * tf_times['forward']:.0f} | {1e3 * tf_back:.0f} | "
+                  f"{1e3 * pt['forward']:.0f} | {1e3 * pt_back:.0f} | {tf_back / pt_back:.2f} |",
+                  flush=True)
+
+
 # ---------------------------------------------------------------------- table
 
 def column_rates(times, batch_size):
@@ -355,6 +406,9 @@ def main(argv=None):
     parser.add_argument("--note", default="", help="a sentence added to the table's header, "
                         "e.g. about the machine's load")
     parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument("--profile", type=int, default=0, metavar="REPEATS",
+                        help="only time each network's forward and backward pass in both "
+                        "frameworks (median of REPEATS), after the equivalence check")
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     started, load_before = time.time(), os.getloadavg()[0]
@@ -376,6 +430,9 @@ def main(argv=None):
         print("equivalence of the Keras copies and the PyTorch nets:", flush=True)
         errors = check_equivalence(worker, filters, images, work)
 
+        if args.profile:
+            profile_networks(worker, filters, images, args.batch, args.profile)
+            return 0
         stream = training_stream(bundle)
         models, gflop_step = {}, {}
         for name in args.models:

@@ -20,6 +20,8 @@ stdout (the trainers' progress output goes to stderr). Requests:
   losses under `torch.autocast("cpu", torch.bfloat16)` and steps the optimizers as pythae's
   trainer does.
 - {"cmd": "gemm", "dtype": "float32"|"bfloat16"}: GFLOP/s of a 2048^2 matrix multiply.
+- {"cmd": "profile", "repeats": n, "dtype": ...}: median seconds of each network's forward
+  pass and forward + backward pass.
 
 The networks are written here with configurable widths (the smoke test uses 1/8 of them);
 at pythae's widths they are pythae's classes layer for layer (the check proves it).
@@ -296,6 +298,37 @@ class Worker:
                 optimizers[name].step()
             seconds.append(time.perf_counter() - start)
         return {"step_seconds": seconds}
+
+    def profile(self, repeats, dtype):
+        """Median seconds of a forward pass and of a forward + backward pass (the gradients
+        of every parameter and of the input, of the loss sum(output)) of each network on a
+        batch, in training mode, fp32 or under bf16 autocast."""
+        x = self.images[:self.batch_size].clone().requires_grad_(True)
+        z = torch.randn(self.batch_size, self.latent_dim, requires_grad=True)
+        feeds = {"encoder": x, "decoder": z, "discriminator": x}
+        result = {}
+        for name, net in self.nets.items():
+            net.train()
+            params = list(net.parameters()) + [feeds[name]]
+
+            def forward():
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == "bfloat16"):
+                    return self._flat_output(name, net(feeds[name])).float().sum()
+
+            def backward():
+                torch.autograd.grad(forward(), params)
+
+            times = {}
+            for phase, function in (("forward", forward), ("forward+backward", backward)):
+                function()
+                seconds = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    function()
+                    seconds.append(time.perf_counter() - start)
+                times[phase] = float(np.median(seconds))
+            result[name] = times
+        return result
 
     @staticmethod
     def gemm(dtype, size=2048, repeats=20):
