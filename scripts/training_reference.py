@@ -6,7 +6,8 @@ float64 reprs, a SHA-256 of every weight after training, and the results of `eva
 A refactoring of the training code that claims to change nothing must reproduce them bit
 for bit.
 
-Bit-identity holds only on the same kind of machine (CPU, instruction set, TensorFlow
+The reference must be recorded from the unchanged code (e.g. a `git archive` copy of the
+commit before the change, with PYTHONPATH pointing at it). Bit-identity holds only on the same kind of machine (CPU, instruction set, TensorFlow
 build), so this is a script to run before and after a change, not a test of the default
 run:
 
@@ -47,7 +48,8 @@ def weights_digest(model):
     for variable in model.weights:
         if "seed_generator" in variable.path:
             continue
-        digest.update(variable.path.encode())
+        # Values only: auto-generated layer names in the paths depend on what the process
+        # built before, so they differ between a full run and an --only run.
         digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
     return digest.hexdigest()
 

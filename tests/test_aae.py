@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from model_harness import ModelContract, make_batch, make_dataset, make_model, snapshot
 from tfhybrids.errors import ConfigError
+from tfhybrids.models.base import Batch
 
 TINY_MLP = {"type": "mlp", "hidden_units": [16]}
 TINY_CONV = {"type": "conv", "filters": [4, 8]}
@@ -57,7 +58,7 @@ def test_discriminator_loss_uses_prior_samples_as_real():
     for variable in model.discriminator.trainable_variables:
         variable.assign(tf.zeros_like(variable))
     model.discriminator.layers[-1].bias.assign([20.0])
-    d_loss = model._discriminator_loss(tf.constant(x), training=False)
+    d_loss = model.discriminator_loss(Batch(tf.constant(x)), training=False)
     np.testing.assert_allclose(d_loss, 20.0, atol=1e-3)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfhybrids.errors import TrainingError
-from tfhybrids.evaluation import plots
+from tfhybrids import plots
 from tfhybrids.training.checkpoints import fault_point
 
 
