@@ -68,3 +68,9 @@ def test_prior_of_another_dimension_is_refused():
     case["prior"] = {"name": "swiss_roll"}
     with pytest.raises(ConfigError):
         make_model(case)
+
+
+def test_docstring_names_the_optimizer_departure_from_the_paper():
+    from tfhybrids.models import AAE
+
+    assert "SGD with momentum" in AAE.__doc__ and "Adam" in AAE.__doc__
