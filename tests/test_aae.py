@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from model_harness import ModelContract, make_batch, make_dataset, make_model, snapshot
 from tfhybrids.errors import ConfigError, DataError
+from tfhybrids.models.base import Batch
 
 TINY_MLP = {"type": "mlp", "hidden_units": [16]}
 TINY_CONV = {"type": "conv", "filters": [4, 8]}
@@ -57,7 +58,7 @@ def test_discriminator_loss_uses_prior_samples_as_real():
     for variable in model.discriminator.trainable_variables:
         variable.assign(tf.zeros_like(variable))
     model.discriminator.layers[-1].bias.assign([20.0])
-    d_loss = model._discriminator_loss(tf.constant(x), training=False)
+    d_loss = model.discriminator_loss(Batch(tf.constant(x)), training=False)
     np.testing.assert_allclose(d_loss, 20.0, atol=1e-3)
 
 
@@ -76,7 +77,7 @@ def test_docstring_names_the_optimizer_departure_from_the_paper():
 
 
 def test_a_component_with_one_stray_code_is_not_filled():
-    from tfhybrids.evaluation.latent import prior_coverage
+    from tfhybrids.coverage import prior_coverage
 
     means = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
     # 40 codes: 13 + 13 + 13 near the first three means, one stray code at the fourth.
@@ -92,7 +93,7 @@ def test_a_component_with_one_stray_code_is_not_filled():
 
 
 def test_mmd_against_null_tells_prior_like_codes_from_shifted_ones():
-    from tfhybrids.evaluation.two_sample import mmd_against_null
+    from tfhybrids.two_sample import mmd_against_null
     from tfhybrids.priors import make_prior
 
     prior = make_prior({"name": "gaussian_mixture"}, latent_dim=2)

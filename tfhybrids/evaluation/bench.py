@@ -420,7 +420,7 @@ def tradeoff_plot(path, suite, rows):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tfhybrids.evaluation.plots import png_to_array, write_png
+    from tfhybrids.plots import png_to_array, write_png
 
     y_key = "disentanglement" if suite == "dsprites" else "fd"
     y_label = ("beta-VAE disentanglement metric (higher is better)" if suite == "dsprites" else
