@@ -19,6 +19,7 @@ Images are mapped from [0, dtype max] (255 for uint8) to [-1, 1]. num_classes an
 come from the label feature when it is a ClassLabel.
 """
 
+import logging
 import tensorflow as tf
 
 from tfhybrids.data.base import build_bundle, decode_images, parse_common
@@ -55,8 +56,14 @@ def prepared_builder(name, data_dir=None):
         DataError: if `name` is malformed (e.g. an unknown builder config).
     """
     tfds = import_tfds()
+    # TFDS logs warnings such as "Variant folder ... has no dataset_info.json" while it looks
+    # for a copy; an unprepared copy is reported by the caller, with the fix.
+    absl_logger = logging.getLogger("absl")
+    previous = absl_logger.level
+    absl_logger.setLevel(logging.ERROR)
     try:
         builder = tfds.builder(name, data_dir=data_dir)
+        return builder if builder.is_prepared() else None
     except tfds.core.DatasetNotFoundError:
         # Neither a registered dataset nor one stored in data_dir.
         return None
@@ -64,7 +71,8 @@ def prepared_builder(name, data_dir=None):
         first_line = str(error).strip().splitlines()[0]
         raise DataError(f"TFDS dataset '{name}' cannot be opened ({first_line.rstrip(': ')}); "
                         f"check data.name.") from None
-    return builder if builder.is_prepared() else None
+    finally:
+        absl_logger.setLevel(previous)
 
 
 def _num_examples(builder, split, key):
