@@ -68,8 +68,14 @@ def test_train_writes_every_output(aae_run):
     assert set(metrics["test"]) == {"recon_loss", "d_loss", "g_loss"}
     assert all(np.isfinite(v) for v in metrics["test"].values())
     coverage = metrics["prior_coverage"]
-    assert coverage["num_components"] == 10
+    assert coverage["num_components"] == 10 and coverage["num_codes"] == 360
     assert abs(sum(coverage["shares"]) - 1.0) < 1e-3
+    assert coverage["components_filled"] == sum(
+        share >= coverage["filled_threshold"] for share in coverage["shares"])
+    # The two-sample check: test codes vs prior samples, beside two prior samples' null.
+    match = metrics["prior_match"]
+    assert match["num_samples"] == 360 and match["num_null_draws"] == 20
+    assert match["null_mean"] < match["null_p95"] <= match["null_max"]
     with open(os.path.join(aae_run, "checkpoints", "state.json")) as f:
         assert json.load(f)["epoch"] == 2
 
@@ -92,6 +98,9 @@ def test_rerun_resumes_from_the_last_checkpoint(aae_run, capsys):
     assert cli.main(["train", TINY_AAE, "--workdir", aae_run, "--set", "train.epochs=3"]) == 0
     out = capsys.readouterr().out
     assert "Resuming AAE from epoch 2" in out
+    # The end-of-run summary: shares per component, filled count, MMD^2 beside its null.
+    assert "components filled (holding >= 0.050 of the codes each); shares" in out
+    assert "Codes vs prior: MMD^2" in out and "95th percentile" in out
     with open(os.path.join(aae_run, "checkpoints", "state.json")) as f:
         assert json.load(f)["epoch"] == 3
     # Only the third epoch was trained: the scalar logs gain exactly one step.

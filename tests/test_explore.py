@@ -81,7 +81,7 @@ def test_annotated_pictures_say_what_they_show(monkeypatch):
 
 
 def test_model_pictures_label_originals_axes_and_prior_samples(monkeypatch):
-    from tfhybrids.evaluation import plots
+    from tfhybrids import plots
     from tfhybrids.training.callbacks import model_pictures
 
     class TwoDimensionalModel:

@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfhybrids.errors import ConfigError
-from tfhybrids.evaluation import plots
+from tfhybrids import plots
 from tfhybrids.evaluation.evaluate import deterministic_codes, has_encoder
 
 PRIOR_QUANTILES = (0.0015, 0.9985)

@@ -21,7 +21,8 @@ _COMMON_KEYS = {"type", "activation", "batch_norm", "dropout"}
 _SPEC_KEYS = {
     "mlp": _COMMON_KEYS | {"hidden_units"},
     "conv": _COMMON_KEYS | {"filters", "kernel_size", "sync_batch_norm", "init_std",
-                            "joint_units"},
+                            "joint_units", "strides", "input_batch_norm", "dense_units",
+                            "upsample_output"},
 }
 _DEFAULTS = {
     "mlp": {"hidden_units": [512, 512], "batch_norm": False, "dropout": 0.0},
@@ -34,8 +35,15 @@ _DEFAULTS = {
         # distribution strategy, so N replicas train exactly like one device.
         "sync_batch_norm": True,
         "init_std": 0.02,
-        # Dense layers after the conv features are joined with vector inputs (joint nets).
-        "joint_units": [],
+        # Dense layers after the conv features are joined with vector inputs (joint nets);
+        # None: DEFAULT_JOINT_UNITS of tfhybrids.networks.builders.
+        "joint_units": None,
+        # The 64x64 VAE/GAN keys (see tfhybrids.networks.builders); these defaults keep
+        # DCGAN's form.
+        "strides": None,
+        "input_batch_norm": False,
+        "dense_units": [],
+        "upsample_output": True,
     },
 }
 
@@ -73,6 +81,21 @@ def normalize_spec(spec, where="network"):
         check_bool(where, "sync_batch_norm", full["sync_batch_norm"])
         full["init_std"] = check_float(where, "init_std", full["init_std"], 0.0,
                                        exclusive_minimum=True)
-        full["joint_units"] = check_int_list(where, "joint_units", full["joint_units"],
-                                             allow_empty=True)
+        if full["joint_units"] is not None:
+            full["joint_units"] = check_int_list(where, "joint_units", full["joint_units"],
+                                                 allow_empty=True)
+        _check_larsen_keys(full, where)
     return full
+
+
+def _check_larsen_keys(full, where):
+    if full["strides"] is None:
+        full["strides"] = [2] * len(full["filters"])
+    full["strides"] = check_int_list(where, "strides", full["strides"])
+    if len(full["strides"]) != len(full["filters"]) or set(full["strides"]) - {1, 2}:
+        raise ConfigError(f"{where}.strides: expected one stride, 1 or 2, per entry of "
+                          f"filters ({len(full['filters'])}), got {full['strides']}.")
+    check_bool(where, "input_batch_norm", full["input_batch_norm"])
+    full["dense_units"] = check_int_list(where, "dense_units", full["dense_units"],
+                                         allow_empty=True)
+    check_bool(where, "upsample_output", full["upsample_output"])

@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfhybrids.errors import TrainingError
-from tfhybrids.evaluation import plots
+from tfhybrids import plots
 from tfhybrids.schedules import current_learning_rate
 from tfhybrids.training.checkpoints import evaluation_noise, fault_point
 
