@@ -48,6 +48,8 @@ class EvaluationOptions:
             Defaults to 10000.
         iwae_samples: int. K of the IWAE bound. Defaults to 64.
         iwae_examples: int. Test examples the bound is averaged over. Defaults to 500.
+        min_samples_per_mode: int. High-quality samples a toy2d mode needs to count as
+            captured. Defaults to 1, the VEEGAN and PacGAN convention (see mode_coverage).
         disentanglement_train: int. Training points of the beta-VAE metric. Defaults to 2000.
         disentanglement_eval: int. Held-out points of the beta-VAE metric. Defaults to 1000.
         disentanglement_pairs: int. L, pairs per point. Defaults to 64.
@@ -62,6 +64,7 @@ class EvaluationOptions:
     num_eval_images: int = 10000
     iwae_samples: int = 64
     iwae_examples: int = 500
+    min_samples_per_mode: int = 1
     disentanglement_train: int = 2000
     disentanglement_eval: int = 1000
     disentanglement_pairs: int = 64
@@ -202,8 +205,9 @@ def evaluate_model(model, bundle, data_config=None, options=None, feature_networ
         from tfhybrids.evaluation.mode_coverage import PAPER_NUM_SAMPLES, mode_coverage
 
         samples = generate(model, PAPER_NUM_SAMPLES, options.seed)
-        results["mode_coverage"] = mode_coverage(samples, toy2d_modes(data_config),
-                                                 toy2d_std(data_config))
+        results["mode_coverage"] = mode_coverage(
+            samples, toy2d_modes(data_config), toy2d_std(data_config),
+            min_samples_per_mode=options.min_samples_per_mode)
     elif not is_images:
         skipped["mode_coverage"] = "only for toy2d ring or grid data and a sampler"
 

@@ -15,6 +15,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfhybrids.training.checkpoints import evaluation_noise
+
 
 def _slice_for_pipeline(dataset, context):
     pipelines = context.num_input_pipelines
@@ -88,7 +90,8 @@ def fit(model, strategy, stream, epochs, steps_per_epoch, initial_epoch=0, callb
                 break
         epoch_logs = dict(logs)
         if validation_data is not None and validation_steps:
-            val_logs = evaluate(model, strategy, validation_data, validation_steps)
+            with evaluation_noise(model):
+                val_logs = evaluate(model, strategy, validation_data, validation_steps)
             epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
         callback_list.on_epoch_end(epoch, epoch_logs)
         if model.stop_training:

@@ -17,6 +17,8 @@ import contextlib
 import tensorflow as tf
 from tensorflow.python.eager import context as tf_context
 
+from tfhybrids.data.base import without_autotune_model
+
 
 _EPOCH_SEED_STRIDE = 1_000_003
 
@@ -54,7 +56,8 @@ def train_stream(bundle, seed, start_step=0, shuffle_buffer=10000, prefetch=True
                 (stream, _labeled_stream(bundle, seed, start_step, shuffle_buffer)))
     if prefetch:
         stream = stream.prefetch(tf.data.AUTOTUNE)
-    return stream
+    # `fit` deletes its iterator over the stream when it returns: see without_autotune_model.
+    return without_autotune_model(stream)
 
 
 _LABELED_SALT = 7_919
