@@ -10,10 +10,11 @@ when at least one high-quality sample is nearest to it.
 Protocol. By default every model is trained alike ("matched"): the hidden widths, batch size
 and step count of the VEEGAN config of that data set, so that no model wins by capacity or
 compute; the latent size, learning rates and losses stay those of each model's config
-(`--config-settings` trains each config exactly as written instead). For every model the last
-25% of the steps run at a tenth of the learning rates (`--lr-drop`): the configs cannot express
-a schedule, and without the drop the samples' spread is set by the optimizer's step noise
-rather than by the model. It writes, under --out:
+(`--config-settings` trains each config exactly as written instead). Each optimizer's
+learning-rate schedule is its config's: the shipped toy2d configs (and the AAE's below) divide
+the rates by 10 for the last quarter of their steps, without which the samples' spread is set
+by the optimizer's step noise rather than by the model. A schedule counts optimizer steps, so
+`--steps` changes the run's length, not where its rates drop. It writes, under --out:
 
     README.md            the table (mean ± std over seeds, the paper's numbers beside ours)
     results.json         every run's figures and CPU seconds
@@ -64,11 +65,10 @@ AAE_DOCUMENT = {
               "discriminator": {"type": "mlp", "hidden_units": [128, 128]}},
     "prior": {"name": "gaussian"},
     "data": {"name": "toy2d", "batch_size": 512},
-    "optimizers": {
-        "autoencoder_optimizer": {"name": "adam", "learning_rate": 0.001, "beta_1": 0.5},
-        "discriminator_optimizer": {"name": "adam", "learning_rate": 0.001, "beta_1": 0.5},
-        "generator_optimizer": {"name": "adam", "learning_rate": 0.001, "beta_1": 0.5},
-    },
+    "optimizers": {player: {"name": "adam", "beta_1": 0.5, "learning_rate": {
+        "name": "piecewise", "boundaries": [3750], "values": [0.001, 0.0001]}}
+        for player in ("autoencoder_optimizer", "discriminator_optimizer",
+                       "generator_optimizer")},
     "train": {"epochs": 10, "steps_per_epoch": 500},
 }
 
@@ -131,10 +131,9 @@ def load_document(key, data, overrides, matched):
     return validate(document), steps
 
 
-def train_model(config, steps, lr_drop=0.0):
-    """Builds and trains the model of `config` for `steps` steps, the last `lr_drop` share
-    of them with every optimizer's learning rate divided by 10; returns (model, bundle,
-    steps, cpu seconds)."""
+def train_model(config, steps):
+    """Builds and trains the model of `config` for `steps` steps (each optimizer on its
+    config's schedule); returns (model, bundle, steps, cpu seconds)."""
     from tfhybrids.training.data_stream import train_stream
     from tfhybrids.training.runner import build_run
 
@@ -144,20 +143,9 @@ def train_model(config, steps, lr_drop=0.0):
         train = config["train"]
         steps = train["epochs"] * (train["steps_per_epoch"] or bundle.num_train
                                    // bundle.batch_size)
-    phases = [steps - int(round(steps * lr_drop)), int(round(steps * lr_drop))]
-    done = 0
-    for phase, count in enumerate(phases):
-        if not count:
-            continue
-        if phase == 1:
-            for name in model.optimizer_names:
-                rate = getattr(model, name).learning_rate
-                rate.assign(rate.numpy() / 10.0)
-        # The stream is a function of (seed, step): the second phase continues the first.
-        stream = train_stream(bundle, config["train"]["seed"], start_step=done,
-                              shuffle_buffer=config["data"].get("shuffle_buffer", 10000))
-        model.fit(stream, epochs=1, steps_per_epoch=count, verbose=0)
-        done += count
+    stream = train_stream(bundle, config["train"]["seed"],
+                          shuffle_buffer=config["data"].get("shuffle_buffer", 10000))
+    model.fit(stream, epochs=1, steps_per_epoch=steps, verbose=0)
     return model, bundle, steps, time.process_time() - start
 
 
@@ -187,7 +175,7 @@ def run_one(data, key, seed, args):
 
     label = MODELS[key][0]
     config, steps = load_document(key, data, [f"train.seed={seed}"] + args.set, args.matched)
-    model, bundle, steps, cpu = train_model(config, args.steps or steps, args.lr_drop)
+    model, bundle, steps, cpu = train_model(config, args.steps or steps)
     samples = generator_samples(model, args.num_samples, seed)
     result = mode_coverage(samples, toy2d_modes(config["data"]), toy2d_std(config["data"]))
     run = {"model": label, "key": key, "data": data, "seed": seed, "steps": steps,
@@ -201,7 +189,7 @@ def run_one(data, key, seed, args):
 def run_settings(args):
     """What a run's figures depend on besides (data, model, seed): a finished run is reused
     only when these match (see `run_file`)."""
-    return {"steps": args.steps, "lr_drop": args.lr_drop, "matched": args.matched,
+    return {"steps": args.steps, "matched": args.matched,
             "num_samples": args.num_samples, "set": list(args.set)}
 
 
@@ -293,7 +281,7 @@ def run_avb(args, log):
     from tfhybrids.training.config import load_config
 
     config = load_config(os.path.join(REPO, "configs", "avb_four_points.yaml"), args.set)
-    model, bundle, steps, cpu = train_model(config, args.avb_steps, args.lr_drop)
+    model, bundle, steps, cpu = train_model(config, args.avb_steps)
     images = four_point_images()
     log_likelihood = model.log_likelihood(images, num_samples=args.avb_samples, seed=0)
     test = model.evaluate(bundle.test, return_dict=True, verbose=0)
@@ -330,10 +318,31 @@ def protocol_text(args):
                 "size, learning rates, losses) comes from its own config.")
     else:
         text = "Each model trains with its own config's networks, batch size and steps."
-    if args.lr_drop:
-        text += (f" The last {100 * args.lr_drop:.0f}% of the steps run at a tenth of every "
-                 "learning rate (all models).")
+    rates = read_document("veegan", args.datasets[0] if args.datasets else "ring")[
+        "optimizers"]["generator_optimizer"]["learning_rate"]
+    text += (" Learning rates and their schedules are each config's (the VEEGAN config's: "
+             f"{schedule_text(rates)}).")
     return text
+
+
+def capture_rule(runs):
+    """How many HQ samples made a mode count as captured in these runs, in words."""
+    counts = sorted({r.get("min_samples_per_mode", 1) for r in runs}) or [1]
+    text = " or ".join(f"at least {c} HQ sample{'s' if c > 1 else ''}" for c in counts)
+    return text + (" (the VEEGAN and PacGAN convention)" if counts == [1] else "")
+
+
+def schedule_text(rate):
+    """A learning rate or schedule of a config, in words."""
+    if not isinstance(rate, dict):
+        return f"{rate:g} throughout"
+    if rate.get("name") == "piecewise":
+        values, boundaries = rate["values"], rate["boundaries"]
+        parts = [f"{values[0]:g} up to step {boundaries[0]}"]
+        parts += [f"{value:g} after step {boundary}"
+                  for value, boundary in zip(values[1:], boundaries)]
+        return ", ".join(parts)
+    return ", ".join(f"{key} {value}" for key, value in rate.items())
 
 
 def markdown(runs, avb, args, cpu_total, wall_total):
@@ -342,7 +351,7 @@ def markdown(runs, avb, args, cpu_total, wall_total):
              f"(`{' '.join(sys.argv[1:]) or 'defaults'}`). {args.num_samples} samples from "
              "each trained generator; a sample is *high quality* (HQ) within 3 standard "
              "deviations of its nearest mode, a mode is *captured* when it is the nearest mode "
-             "of at least one HQ sample. Ours: mean ± std over "
+             f"of {capture_rule(runs)}. Ours: mean ± std over "
              f"{args.seeds} seed(s). Paper: Srivastava et al. 2017, Table 1 (5 runs).", "",
              protocol_text(args), ""]
     if runs:
@@ -406,10 +415,6 @@ def parse_args(argv=None):
                         help=f"comma-separated subset of {','.join(MODELS)}")
     parser.add_argument("--datasets", default=",".join(DATASETS),
                         help="comma-separated subset of ring,grid")
-    parser.add_argument("--lr-drop", type=float, default=0.25,
-                        help="share of each run's final steps trained at a tenth of every "
-                             "learning rate, for every model (0.25; 0 = the configs as they "
-                             "are)")
     parser.add_argument("--config-settings", dest="matched", action="store_false",
                         help="train each model with its own config's networks, batch size and "
                              "steps instead of the VEEGAN config's (the matched protocol)")
@@ -443,8 +448,6 @@ def parse_args(argv=None):
             parser.error(f"{name}: unknown {unknown}; choose from {', '.join(allowed)}")
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
-    if not 0.0 <= args.lr_drop < 1.0:
-        parser.error("--lr-drop must lie in [0, 1)")
     return args
 
 

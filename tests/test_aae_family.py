@@ -272,6 +272,26 @@ def test_semi_supervised_plain_batches_use_their_labelled_rows():
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
 
 
+def test_semi_supervised_class_loss_leaves_non_finite_rows_out_like_the_other_losses():
+    model = make_model(SSAAE_CASE)
+    model.compile(skip_nonfinite=True)
+    for name in model.optimizer_names:  # the weights stay those `expected` is computed with
+        getattr(model, name).learning_rate.assign(0.0)
+    cross_entropy = model._cross_entropy
+
+    def with_a_nan_first_row(x, y, training):
+        values, mask = cross_entropy(x, y, training)
+        first = tf.one_hot(0, tf.shape(values)[0]) > 0
+        return tf.where(first, tf.constant(np.nan, values.dtype), values), mask
+
+    x, y = make_batch(SSAAE_CASE, batch_size=8)
+    logits, _, _ = model.infer(x[1:])
+    expected = float(np.mean(losses.categorical_cross_entropy(y[1:], logits)))
+    model._cross_entropy = with_a_nan_first_row
+    logs = model.fit(tf.data.Dataset.from_tensors((x, y)), epochs=1, verbose=0).history
+    np.testing.assert_allclose(logs["class_loss"][-1], expected, rtol=1e-5)
+
+
 def test_semi_supervised_full_code_decodes_to_the_reconstruction():
     model = make_model(SSAAE_CASE)
     x, _ = make_batch(SSAAE_CASE, batch_size=4)

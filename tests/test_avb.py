@@ -200,5 +200,7 @@ def test_benchmark_script_quick_run(tmp_path):
     assert results["avb"]["log_likelihood"] < 0
     table = (tmp_path / "README.md").read_text()
     assert "| VEEGAN |" in table and "8.0 / 52.9" in table
+    assert "at least 1 HQ sample (the VEEGAN and PacGAN convention)" in table
+    assert results["runs"][0]["min_samples_per_mode"] == 1
     for picture in ("veegan_ring.png", "avb_posterior.png"):
         assert os.path.exists(tmp_path / picture)

@@ -57,8 +57,14 @@ def test_train_writes_every_output(aae_run):
     assert set(metrics["test"]) == {"recon_loss", "d_loss", "g_loss"}
     assert all(np.isfinite(v) for v in metrics["test"].values())
     coverage = metrics["prior_coverage"]
-    assert coverage["num_components"] == 10
+    assert coverage["num_components"] == 10 and coverage["num_codes"] == 360
     assert abs(sum(coverage["shares"]) - 1.0) < 1e-3
+    assert coverage["components_filled"] == sum(
+        share >= coverage["filled_threshold"] for share in coverage["shares"])
+    # The two-sample check: test codes vs prior samples, beside two prior samples' null.
+    match = metrics["prior_match"]
+    assert match["num_samples"] == 360 and match["num_null_draws"] == 20
+    assert match["null_mean"] < match["null_p95"] <= match["null_max"]
     with open(os.path.join(aae_run, "checkpoints", "state.json")) as f:
         assert json.load(f)["epoch"] == 2
 
@@ -78,6 +84,9 @@ def test_rerun_resumes_from_the_last_checkpoint(aae_run, capsys):
     assert cli.main(["train", TINY_AAE, "--workdir", aae_run, "--set", "train.epochs=3"]) == 0
     out = capsys.readouterr().out
     assert "Resuming AAE from epoch 2" in out
+    # The end-of-run summary: shares per component, filled count, MMD^2 beside its null.
+    assert "components filled (holding >= 0.050 of the codes each); shares" in out
+    assert "Codes vs prior: MMD^2" in out and "95th percentile" in out
     with open(os.path.join(aae_run, "checkpoints", "state.json")) as f:
         assert json.load(f)["epoch"] == 3
     # Only the third epoch was trained: the scalar logs gain exactly one step.
@@ -110,6 +119,17 @@ def test_export_command_adds_a_version_and_serving_loaders_run_it(aae_run, tmp_p
     assert run.returncode == 0, run.stderr[-2000:]
     served_codes = np.load(tmp_path / "out" / "code.npy")
     assert served_codes.shape == (3, 2)
+    # The signature refuses NaN in the graph: TF Serving answers INVALID_ARGUMENT.
+    np.save(tmp_path / "nan_codes.npy", np.array([[np.nan, 0.0], [1.0, 2.0]], np.float32))
+    refused = subprocess.run(
+        [saved_model_cli, "run", "--dir", export, "--tag_set", "serve",
+         "--signature_def", "decode", "--inputs", f"codes={tmp_path / 'nan_codes.npy'}",
+         "--outdir", str(tmp_path / "refused")],
+        capture_output=True, text=True)
+    assert refused.returncode != 0
+    assert "InvalidArgumentError" in refused.stderr
+    assert "input 'codes' holds NaN or Inf values" in refused.stderr
+    assert not os.path.exists(tmp_path / "refused" / "images.npy")
 
     # A fresh process that never imports tfhybrids gets the same codes as the Keras model.
     script = textwrap.dedent(f"""
@@ -122,6 +142,20 @@ def test_export_command_adds_a_version_and_serving_loaders_run_it(aae_run, tmp_p
         assert gen["images"].shape == (3, 8, 8, 1), gen["images"].shape
         np.testing.assert_array_equal(gen["images"][0], gen["images"][2])
         assert not np.allclose(gen["images"][0], gen["images"][1])
+        for bad in (np.nan, np.inf):
+            try:
+                loaded.signatures["decode"](codes=tf.constant([[bad, 0.0]], tf.float32))
+            except tf.errors.InvalidArgumentError as error:
+                assert "input 'codes' holds NaN or Inf values" in error.message, error.message
+            else:
+                raise AssertionError(f"decode accepted {{bad}}")
+        all_nan = np.full(images.shape, np.nan, np.float32)
+        try:
+            loaded.signatures["encode"](images=tf.constant(all_nan))
+        except tf.errors.InvalidArgumentError as error:
+            assert "input 'images' holds NaN or Inf values" in error.message, error.message
+        else:
+            raise AssertionError("encode accepted all-NaN images")
     """)
     fresh = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
@@ -132,6 +166,31 @@ def test_export_command_adds_a_version_and_serving_loaders_run_it(aae_run, tmp_p
     expected = model.encode_outputs(images * 2.0 - 1.0)["code"]
     np.testing.assert_allclose(np.load(tmp_path / "fresh.npy"), expected, atol=1e-5)
     np.testing.assert_allclose(served_codes, expected, atol=1e-5)
+
+
+def test_rerunning_a_complete_run_does_nothing_without_retrain(aae_run, capsys):
+    # After the resume test the run has 3 epochs: asking for 3 again finds it complete.
+    versions = sorted(os.listdir(os.path.join(aae_run, "export", "aae")))
+    assert cli.main(["train", TINY_AAE, "--workdir", aae_run, "--set", "train.epochs=3"]) == 0
+    out = capsys.readouterr().out
+    assert "is complete" in out and "--retrain" in out
+    assert sorted(os.listdir(os.path.join(aae_run, "export", "aae"))) == versions
+
+
+def test_the_summary_test_losses_are_the_last_validation_losses(aae_run):
+    # One figure, not three: validation, metrics.json and `evaluate` use the same fixed
+    # evaluation noise (the adversarial losses depend on prior samples).
+    with open(os.path.join(aae_run, "metrics.json")) as f:
+        test = json.load(f)["test"]
+    value, _ = _last_scalar(os.path.join(aae_run, "logs", "validation"), "epoch_d_loss")
+    np.testing.assert_allclose(test["d_loss"], value, rtol=1e-5)
+    from tfhybrids.data import load_data
+    from tfhybrids.training.run_dir import load_trained_model
+    from tfhybrids.training.runner import evaluate_run
+
+    model, config = load_trained_model(aae_run)
+    again = evaluate_run(model, load_data(config["data"], seed=0))["test"]
+    np.testing.assert_allclose(again["d_loss"], test["d_loss"], rtol=1e-5)
 
 
 def test_workdir_of_another_model_is_refused(aae_run, capsys):
@@ -150,15 +209,58 @@ def test_workdir_of_another_model_is_refused(aae_run, capsys):
     ("train.epochs=-1", "train.epochs: must be at least 1"),
     ("train.strategy=mirored", "Did you mean 'mirrored'?"),
     ("optimizers.autoencoder_optimizer.learning_rate=fast", "expected a number"),
-    ("model.encoder.type=transformer", "unknown value 'transformer'"),
+    ("model.encoder.type=transformer", "model.encoder.type: unknown value 'transformer'"),
+    ("model.encoder.hidden_units=[8,x]", "model.encoder.hidden_units[1]: expected an integer"),
+    ("model.discriminator.dropout=2", "model.discriminator.dropout: must be at most"),
+    ("prior.num_components=0", "prior.num_components: must be at least 1"),
+    ("data.bogus=1", "data: unknown key 'bogus'"),
 ])
 def test_bad_config_gives_one_line_error_and_exit_code_2(override, message, capsys, tmp_path):
     code = cli.main(["train", TINY_AAE, "--workdir", str(tmp_path / "w"), "--set", override])
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
     assert code == 2
-    assert message in err
-    assert "Traceback" not in err
-    assert len(err.strip().splitlines()) == 1
+    assert message in captured.err
+    assert "Traceback" not in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+    # Found before any work: no workdir, no "Training ..." line.
+    assert not os.path.exists(tmp_path / "w")
+    assert "Training" not in captured.out
+
+
+def test_config_errors_are_reported_before_tensorflow_is_imported(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys
+        from tfhybrids import cli
+        code = cli.main(["train", {TINY_AAE!r}, "--workdir", {str(tmp_path / 'w')!r},
+                         "--set", "model.encoder.hidden_units=[8,x]"])
+        print("tensorflow imported:", "tensorflow" in sys.modules)
+        sys.exit(code)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=str(tmp_path))
+    assert result.returncode == 2
+    assert "tensorflow imported: False" in result.stdout
+    assert result.stderr.strip() == ("tfhybrids: error: model.encoder.hidden_units[1]: "
+                                     "expected an integer, got str ('x').")
+
+
+def test_the_model_catalog_matches_the_model_classes():
+    from tfhybrids.models import MODELS
+    from tfhybrids.training.catalog import model_catalog
+    from tfhybrids.training.config import constructor_arguments
+
+    catalog = model_catalog()
+    assert set(catalog) == set(MODELS)
+    for name, cls in MODELS.items():
+        assert catalog[name].arguments == tuple(constructor_arguments(cls)), name
+        assert catalog[name].network_names == tuple(cls.network_names), name
+        assert catalog[name].optimizer_names == tuple(cls.optimizer_names), name
+
+
+def test_debug_shows_the_traceback_and_keeps_exit_code_2(capsys):
+    assert cli.main(["--debug", "train", "configs/nope.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "config file not found" in err
 
 
 def test_missing_config_file_is_a_clear_error(capsys):
@@ -174,3 +276,16 @@ def test_cli_subprocess_has_no_traceback_for_bad_input(tmp_path):
     assert result.returncode == 2
     assert "unknown key 'trian'. Did you mean 'train'?" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_tensorflow_notices_are_kept_off_stderr(tmp_path):
+    # A mistake found after TensorFlow is imported (the prior is checked when it is built):
+    # TensorFlow's oneDNN, CUDA and cuInit notices are not shown, only the one error line.
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-m", "tfhybrids.cli", "train", TINY_AAE,
+                             "--workdir", str(tmp_path / "w"), "--set", "prior.radius=-1"],
+                            capture_output=True, text=True, cwd=str(tmp_path), env=env)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "tfhybrids: error: prior.radius: must be at least 0.0, got -1.0."], result.stderr
+    assert not os.path.exists(tmp_path / "w")

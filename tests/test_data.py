@@ -1,6 +1,7 @@
 """Tests for tfhybrids.data: every source's shapes, dtypes, ranges, counts, batching, seeding and
 `arrays()`, the toy2d geometry, the offline TFDS round trip, and the config and data errors."""
 
+import collections
 import gzip
 import os
 import struct
@@ -14,7 +15,9 @@ from tfhybrids.data import (SOURCES, DataBundle, from_unit_range, load_data, reg
                             to_unit_range, toy2d_modes, toy2d_std)
 from tfhybrids.data import fashion_mnist as fashion_module
 from tfhybrids.data.digits import digits_split
+from tfhybrids.data import base
 from tfhybrids.errors import ConfigError, DataError
+from tfhybrids.training.data_stream import train_stream
 
 FASHION_DIR = fashion_module.DEFAULT_PATH
 HAVE_FASHION = os.path.isfile(os.path.join(FASHION_DIR, "train-images-idx3-ubyte.gz"))
@@ -162,7 +165,7 @@ def test_unknown_source_lists_the_sources():
 @pytest.mark.parametrize("config, match", [
     ({"name": "digits", "batch_size": 0}, "batch_size: must be at least 1"),
     ({"name": "digits", "batch_size": 8.0}, "batch_size: expected an integer"),
-    ({"name": "digits", "cache": "yes"}, "cache: expected true or false"),
+    ({"name": "digits", "cache": "yes"}, "cache: expected auto, true or false"),
     ({"name": "digits", "image_size": 4}, "image_size: must be at least 8"),
     ({"name": "toy2d", "dataset": "rings"}, "Did you mean 'ring'"),
     ({"name": "toy2d", "dataset": "grid", "radius": 2.0}, "toy2d dataset 'grid'.*'radius'"),
@@ -456,3 +459,83 @@ def test_tfds_unprepared_fails_fast_without_downloading(tmp_path, name):
     with pytest.raises(DataError, match=f"tfds build {name} --data_dir"):
         load_data({"name": f"tfds:{name}", "data_dir": str(tmp_path)})
     assert time.monotonic() - start < 5.0
+
+
+# ------------------------------------------------------------------------ streamed (indexed)
+
+
+@pytest.fixture(scope="module")
+def streamed_digits(tmp_path_factory):
+    from streamed_data import write_digits_records
+
+    return write_digits_records(tmp_path_factory.mktemp("records"))
+
+
+def _batches(stream, count):
+    return [x for x, _ in stream.take(count).as_numpy_iterator()]
+
+
+def test_streamed_source_is_read_by_index_and_not_cached(streamed_digits):
+    bundle = load_data({**streamed_digits, "batch_size": 32}, seed=0)
+    assert set(bundle.indexed) == {"train", "test"} and not bundle.cache_train
+    assert (bundle.num_train, bundle.num_test, bundle.element_shape) == (1437, 360, (8, 8, 1))
+    x, y = bundle.arrays("train")
+    assert x.shape == (1437, 8, 8, 1) and x.min() == -1.0 and x.max() == 1.0
+    # auto caches what fits the budget; the budget is in decoded float32 bytes.
+    auto = load_data({**streamed_digits, "cache": "auto", "batch_size": 32}, seed=0)
+    assert auto.cache_train
+    assert not base.resolve_cache("auto", 200_000, (64, 64, 3))  # CelebA-sized: 9.8 GB
+    assert base.resolve_cache("auto", 40_000, (64, 64, 3))       # 1.97 GB fits
+
+
+def test_streamed_epoch_is_a_global_permutation_and_resume_reads_no_prefix(streamed_digits):
+    bundle = load_data({**streamed_digits, "batch_size": 32}, seed=0)
+    per_epoch = 1437 // 32
+    full = _batches(train_stream(bundle, 5, prefetch=False), per_epoch + 4)
+    x_train, _ = bundle.arrays("train")
+    # A data epoch draws from all the examples without repeats (a global shuffle, not in
+    # stored order); the next epoch is another permutation.
+    epoch_rows = collections.Counter(row.tobytes() for batch in full[:per_epoch] for row in batch)
+    train_rows = collections.Counter(row.tobytes() for row in x_train)
+    assert sum(epoch_rows.values()) == per_epoch * 32 and not epoch_rows - train_rows
+    assert not np.array_equal(full[0], x_train[:32])
+    assert not np.array_equal(full[0], full[per_epoch])
+
+    reads_before = bundle.indexed["train"].examples_read
+    late = per_epoch - 2
+    resumed = _batches(train_stream(bundle, 5, start_step=late, prefetch=False), 6)
+    for a, b in zip(full[late:], resumed):
+        np.testing.assert_array_equal(a, b)
+    # Six batches and the parallel readers' read-ahead, not the epoch's first 42 batches too.
+    assert bundle.indexed["train"].examples_read - reads_before <= 6 * 32 + 512 < late * 32
+
+
+def test_streamed_shards_are_the_rows_of_each_global_batch_and_cache_changes_nothing(
+        streamed_digits):
+    bundle = load_data({**streamed_digits, "batch_size": 32}, seed=0)
+    full = _batches(train_stream(bundle, 1, start_step=40), 20)
+    split = bundle.indexed["train"]
+    reads = []
+    halves = []
+    for index in range(2):
+        before = split.examples_read
+        halves.append(_batches(train_stream(bundle, 1, start_step=40, prefetch=False,
+                                            shard=(index, 2)), 20))
+        reads.append(split.examples_read - before)
+    for h0, h1, whole in zip(*halves, full):
+        np.testing.assert_array_equal(np.concatenate([h0, h1]), whole)
+    # Its half of 20 global batches and the read-ahead; whole batches would be 640.
+    assert all(20 * 16 <= count < 20 * 32 for count in reads), reads
+    cached = load_data({**streamed_digits, "batch_size": 32, "cache": True}, seed=0)
+    assert cached.cache_train
+    for a, b in zip(_batches(train_stream(cached, 1, start_step=40), 20), full):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_in_memory_shards_are_the_rows_of_each_global_batch(digits):
+    full = _batches(train_stream(digits, 2, start_step=3), 3)
+    halves = [_batches(train_stream(digits, 2, start_step=3, shard=(i, 2)), 3) for i in (0, 1)]
+    for h0, h1, whole in zip(*halves, full):
+        np.testing.assert_array_equal(np.concatenate([h0, h1]), whole)
+    with pytest.raises(ValueError, match="divisible"):
+        train_stream(digits, 2, shard=(0, 3))

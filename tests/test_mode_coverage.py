@@ -77,3 +77,18 @@ def test_empty_samples_and_summary():
                          {"modes_captured": 6, "high_quality_percent": 70.0}])
     assert summary["modes_captured"] == (7.0, 1.0)
     assert summary["high_quality_percent"] == (60.0, 10.0)
+
+
+def test_the_samples_a_mode_needs_is_a_parameter_defaulting_to_the_papers_one():
+    modes = toy2d_modes(RING)
+    samples = np.repeat(modes[[0, 3, 5]], [20, 1, 19], axis=0)
+    default = mode_coverage(samples, modes, toy2d_std(RING))
+    # VEEGAN and PacGAN: one high-quality sample captures a mode.
+    assert default["modes_captured"] == 3 and default["min_samples_per_mode"] == 1
+    strict = mode_coverage(samples, modes, toy2d_std(RING), min_samples_per_mode=20)
+    assert strict["modes_captured"] == 1 and strict["min_samples_per_mode"] == 20
+    # The share of high-quality samples does not depend on the rule.
+    assert strict["high_quality"] == default["high_quality"] == 40
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="min_samples_per_mode"):
+            mode_coverage(samples, modes, 0.01, min_samples_per_mode=bad)

@@ -1,13 +1,16 @@
 """The `tfhybrids` command line: parse, load the config, call a library function.
 
 Errors a user can cause (a bad config, a missing dataset, a wrong workdir) are printed as one
-line on stderr with exit code 2; `--debug` shows the traceback instead.
+line on stderr with exit code 2; `--debug` shows the traceback too (and TensorFlow's own
+start-up notices, which are filtered out otherwise: see tfhybrids.quiet). Configs are
+validated before TensorFlow is imported.
 """
 
 import argparse
 import importlib
 import os
 import sys
+import traceback
 
 # Modules that add subcommands (see build_parser); missing ones are skipped.
 COMMAND_MODULES = (
@@ -16,24 +19,25 @@ COMMAND_MODULES = (
 )
 
 
-def _quiet_tensorflow():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
-
-
 def _default_workdir(config_path):
     stem = os.path.splitext(os.path.basename(config_path))[0]
     return os.path.join("runs", stem)
 
 
 def cmd_train(args):
+    from tfhybrids.training.checkpoints import check_workdir, completed_message, completed_run
     from tfhybrids.training.config import load_config
-    from tfhybrids.training.runner import train
 
+    # The config is validated before TensorFlow is imported: a typo costs no import time.
     config = load_config(args.config, args.set)
     workdir = args.workdir or _default_workdir(args.config)
-    print(f"Training {config['model']['class']} on {config['data']['name']} in {workdir}")
-    train(config, workdir)
+    check_workdir(workdir, config["model"]["class"])
+    if not args.retrain and completed_run(workdir, config["train"]["epochs"]) is not None:
+        print(completed_message(workdir, config["train"]["epochs"]))
+        return 0
+    from tfhybrids.training.runner import train
+
+    train(config, workdir, retrain=args.retrain)
     print(f"Done. TensorBoard: tensorboard --logdir {os.path.join(workdir, 'logs')}")
     return 0
 
@@ -67,6 +71,10 @@ def build_parser():
     train.add_argument("--workdir", help="run directory (default: runs/<config name>)")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config value, e.g. --set train.epochs=5 (repeatable)")
+    train.add_argument("--retrain", action="store_true",
+                       help="train a completed run again from scratch in the same workdir "
+                            "(deletes its checkpoints and logs; the export gets a new "
+                            "version). Without it a completed run is left alone")
     train.set_defaults(func=cmd_train)
 
     export = commands.add_parser("export", help="export a trained run as a SavedModel")
@@ -94,14 +102,18 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.debug:
-        _quiet_tensorflow()
+        from tfhybrids.quiet import quiet_tensorflow
+
+        # Filtering stderr forks a process: only for the real command line, not for callers
+        # (tests, notebooks) that run main() inside their own process.
+        quiet_tensorflow(filter_stderr=argv is None)
     from tfhybrids.errors import TfhybridsError
 
     try:
         return args.func(args)
     except TfhybridsError as error:
         if args.debug:
-            raise
+            traceback.print_exc()
         print(f"tfhybrids: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -110,7 +122,8 @@ def main(argv=None):
         return 130
     except Exception as error:  # noqa: BLE001 - last line of defence for the CLI
         if args.debug:
-            raise
+            traceback.print_exc()
+            return 1
         print(f"tfhybrids: internal error: {type(error).__name__}: {error}. "
               "Re-run with --debug for the traceback.", file=sys.stderr)
         return 1

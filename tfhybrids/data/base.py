@@ -13,8 +13,12 @@ shares (the `COMMON_KEYS` of the config's `data:` section):
 
     batch_size      int >= 1, default 64. The global batch size.
     shuffle_buffer  int >= 1, default 10000.
-    cache           bool, default True. `.cache()` the decoded examples (before shuffling), so the
-                    decoding and resizing run once rather than every epoch.
+    cache           "auto" (default), true or false. Keep the decoded train and test examples in
+                    memory, so the decoding and resizing run once rather than every epoch. "auto"
+                    caches a split only when its decoded float32 size fits `CACHE_BUDGET_BYTES`
+                    (2 GiB) and streams it otherwise (read and decoded on the fly, in parallel,
+                    prefetched), so memory does not grow with the data set; true forces the
+                    cache, false always streams.
     prefetch        bool, default True. Prefetch with tf.data.AUTOTUNE.
     labels_per_class  int >= 1 or null, default null (every train label kept). Keep the labels
                     of only this many train examples of each class (a balanced labelled subset,
@@ -32,6 +36,7 @@ shares (the `COMMON_KEYS` of the config's `data:` section):
 """
 
 import dataclasses
+import threading
 
 import numpy as np
 import tensorflow as tf
@@ -43,6 +48,8 @@ COMMON_KEYS = ("name", "batch_size", "shuffle_buffer", "cache", "prefetch", "lab
                "labels_seed", "labeled_batch_size")
 UNLABELED = -1
 SPLITS = ("train", "test")
+# `cache: auto` keeps a split's decoded examples in memory only up to this many bytes.
+CACHE_BUDGET_BYTES = 2 * 1024**3
 
 
 def to_unit_range(x):
@@ -61,7 +68,7 @@ class PipelineOptions:
 
     batch_size: int = 64
     shuffle_buffer: int = 10000
-    cache: bool = True
+    cache: bool | str = "auto"
     prefetch: bool = True
     labels_per_class: int | None = None
     labels_seed: int = 0
@@ -104,9 +111,98 @@ def parse_common(config, source_keys, where="data"):
                              minimum=1),
         shuffle_buffer=check_int(where, "shuffle_buffer",
                                  config.get("shuffle_buffer", defaults.shuffle_buffer), minimum=1),
-        cache=check_bool(where, "cache", config.get("cache", defaults.cache)),
+        cache=_check_cache(where, config.get("cache", defaults.cache)),
         prefetch=check_bool(where, "prefetch", config.get("prefetch", defaults.prefetch)),
     )
+
+
+def _check_cache(where, value):
+    if value == "auto":
+        return value
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}.cache: expected auto, true or false, got "
+                          f"{type(value).__name__} ({value!r}).")
+    return value
+
+
+def decoded_bytes(num_examples, element_shape):
+    """Bytes that `num_examples` decoded float32 examples of `element_shape` take in memory."""
+    return int(num_examples) * int(np.prod(element_shape)) * 4
+
+
+def resolve_cache(cache, num_examples, element_shape):
+    """Whether a split is cached: `cache` when a bool, else whether it fits the budget."""
+    if cache == "auto":
+        return decoded_bytes(num_examples, element_shape) <= CACHE_BUDGET_BYTES
+    return bool(cache)
+
+
+class IndexedSplit:
+    """Random access to a split's examples by index, for streaming without an in-memory copy.
+
+    A source with random-access storage (ArrayRecord files of TFDS, a folder of image files)
+    gives one per split. The training stream (tfhybrids.training.data_stream) draws each data
+    epoch's order as a seeded permutation of all indices (a global shuffle), starts a resumed
+    run at any step without reading the examples before it, and lets each worker of a
+    multi-worker run read only its rows of each global batch.
+
+    Args:
+        size: int. Number of examples; valid indices are 0..size-1.
+        read: callable. Takes a tf.data.Dataset of int64 scalar indices and returns the dataset
+            of the `(x float32, y int32)` examples at them, in the same order.
+
+    Attributes:
+        examples_read: int. How many examples have been asked of the storage so far (summed
+            over every dataset made by `examples`); the multi-worker and resume tests count it.
+    """
+
+    def __init__(self, size, read):
+        self.size = int(size)
+        self._read = read
+        self._lock = threading.Lock()
+        self.examples_read = 0
+
+    def _count(self, indices):
+        with self._lock:
+            self.examples_read += int(indices.shape[0])
+        return indices
+
+    def examples(self, indices):
+        """The examples at a dataset of int64 indices, in order (the reads are counted)."""
+        # Blocks small enough that the count runs little ahead of the reads.
+        counted = (indices.batch(32)
+                   .map(lambda block: tf.numpy_function(self._count, [block], tf.int64,
+                                                        stateful=True))
+                   .unbatch())
+        return self._read(counted)
+
+    def all_examples(self):
+        """Every example in index order."""
+        return self.examples(tf.data.Dataset.range(self.size))
+
+    def in_memory(self):
+        """An `IndexedSplit` over a decoded copy of every example held in memory (data.cache).
+
+        It reads the same values in the same order, so caching never changes a result."""
+        xs, ys = [], []
+        for x, y in self.all_examples().batch(1024).as_numpy_iterator():
+            xs.append(x)
+            ys.append(y)
+        x_all, y_all = np.concatenate(xs), np.concatenate(ys)
+
+        def read(indices):
+            def gather(block):
+                return x_all[block], y_all[block]
+
+            def fetch(block):
+                x, y = tf.numpy_function(gather, [block], (tf.float32, tf.int32),
+                                         stateful=False)
+                return (tf.ensure_shape(x, (None,) + x_all.shape[1:]),
+                        tf.ensure_shape(y, (None,)))
+
+            return indices.batch(64).map(fetch).unbatch()
+
+        return IndexedSplit(self.size, read)
 
 
 @dataclasses.dataclass
@@ -133,6 +229,10 @@ class DataBundle:
         num_labeled: int or None. Train examples that keep their label (None: all do).
         labeled_batch_size: int or None. Size of the labelled batch the training stream pairs
             with each batch (see the module docstring), or None for plain `(x, y)` batches.
+        indexed: dict. "train"/"test" -> an `IndexedSplit` when the source has random access
+            to its examples (the training stream then reads by index), else empty.
+        cache_train: bool. Whether the training stream keeps the decoded train examples in
+            memory (data.cache, with "auto" resolved against the split's decoded size).
     """
 
     name: str
@@ -148,6 +248,8 @@ class DataBundle:
     examples: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
     num_labeled: int | None = None
     labeled_batch_size: int | None = None
+    indexed: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    cache_train: bool = True
 
     def arrays(self, split, limit=None):
         """Returns `(x, y)` of a split as numpy arrays, in dataset order (never shuffled).
@@ -226,19 +328,22 @@ def array_examples(x, y, decode=None):
             .unbatch())
 
 
-def build_bundle(*, name, kind, train, test, num_train, num_test, options, seed,
-                 num_classes=None, class_names=None):
+def build_bundle(*, name, kind, train=None, test=None, num_train, num_test, options, seed,
+                 num_classes=None, class_names=None, indexed=None):
     """Batches a source's example datasets into a `DataBundle`.
 
     Args:
         name: str. Source name for the bundle.
         kind: str. "image" or "points".
         train, test: tf.data.Dataset of unbatched `(x float32, y int32)` in a fixed order.
+            Leave them out when `indexed` is given: they are then read from it in index order.
         num_train, num_test: int. Number of examples in each.
         options: PipelineOptions.
         seed: int. Seed of the train shuffle.
         num_classes: int or None.
         class_names: list of str or None.
+        indexed: dict or None. "train"/"test" -> `IndexedSplit`, for sources with random
+            access to their examples (see `IndexedSplit`).
 
     Raises:
         DataError: if a split is empty or the train split is smaller than one batch.
@@ -252,6 +357,9 @@ def build_bundle(*, name, kind, train, test, num_train, num_test, options, seed,
             f"data source '{name}': the train split has {num_train} examples, fewer than one "
             f"batch of {options.batch_size}, so a drop_remainder epoch would be empty; lower "
             f"data.batch_size or use more training examples.")
+    indexed = dict(indexed or {})
+    if indexed:
+        train, test = indexed["train"].all_examples(), indexed["test"].all_examples()
     x_spec, y_spec = train.element_spec
     if x_spec.dtype != tf.float32 or y_spec.dtype != tf.int32:
         # A source bug, not a user error: every consumer relies on these dtypes.
@@ -263,6 +371,9 @@ def build_bundle(*, name, kind, train, test, num_train, num_test, options, seed,
 
     labeled, num_labeled = None, None
     if options.labels_per_class is not None:
+        # The labels kept are applied to the sequential examples; the indexed readers would
+        # hand out every label, so such a bundle streams sequentially.
+        indexed = {}
         if num_classes is None:
             raise DataError(f"data source '{name}' has no class labels, so labels_per_class "
                             "cannot pick a labelled subset; drop data.labels_per_class.")
@@ -281,9 +392,13 @@ def build_bundle(*, name, kind, train, test, num_train, num_test, options, seed,
     # so Keras knows how long an epoch is instead of running each iterator dry.
     train = train.apply(tf.data.experimental.assert_cardinality(int(num_train)))
     test = test.apply(tf.data.experimental.assert_cardinality(int(num_test)))
+    element_shape = tuple(int(d) for d in x_spec.shape)
+    cache_train = resolve_cache(options.cache, num_train, element_shape)
     train_batches, test_batches = train, test
-    if options.cache:
-        train_batches, test_batches = train.cache(), test.cache()
+    if cache_train:
+        train_batches = train.cache()
+    if resolve_cache(options.cache, num_test, element_shape):
+        test_batches = test.cache()
     train_batches = train_batches.shuffle(options.shuffle_buffer, seed=seed,
                                           reshuffle_each_iteration=True)
     train_batches = finish(train_batches.batch(options.batch_size, drop_remainder=True))
@@ -293,7 +408,7 @@ def build_bundle(*, name, kind, train, test, num_train, num_test, options, seed,
         kind=kind,
         train=train_batches,
         test=test_batches,
-        element_shape=tuple(int(d) for d in x_spec.shape),
+        element_shape=element_shape,
         num_classes=num_classes,
         num_train=int(num_train),
         num_test=int(num_test),
@@ -305,6 +420,8 @@ def build_bundle(*, name, kind, train, test, num_train, num_test, options, seed,
                   **({"labeled": labeled} if labeled is not None else {})},
         num_labeled=num_labeled,
         labeled_batch_size=options.labeled_batch_size if labeled is not None else None,
+        indexed=indexed,
+        cache_train=cache_train,
     )
 
 

@@ -17,11 +17,19 @@ Config keys (besides the common ones in `tfhybrids.data.base`):
 
 Images are mapped from [0, dtype max] (255 for uint8) to [-1, 1]. num_classes and class_names
 come from the label feature when it is a ClassLabel.
+
+Storage format. A dataset prepared as ArrayRecord (`tfds build <name> --file_format
+array_record`, or `file_format="array_record"` when writing one) is read by index: the
+training stream shuffles all of it every epoch, resumes at any step without re-reading, and
+each worker of a multi-worker run reads only its share (see tfhybrids.training.data_stream).
+A TFRecord dataset (TFDS's default) is read in order, shuffled through `data.shuffle_buffer`.
+Either way the split is decoded on the fly unless it fits the `data.cache` budget.
 """
 
+import numpy as np
 import tensorflow as tf
 
-from tfhybrids.data.base import build_bundle, decode_images, parse_common
+from tfhybrids.data.base import IndexedSplit, build_bundle, decode_images, parse_common
 from tfhybrids.data.registry import register_source
 from tfhybrids.errors import DataError
 from tfhybrids.validation import check_int, check_str
@@ -131,14 +139,35 @@ def bundle_from_builder(builder, *, name, options, seed, train_split="train",
                                      read_config=tfds.ReadConfig(try_autocache=False))
         return dataset.map(to_pair, num_parallel_calls=tf.data.AUTOTUNE)
 
+    def indexed(split):
+        records = builder.as_data_source(split=split).data_source
+
+        def fetch(block):
+            return np.array(records.__getitems__(block.tolist()), dtype=object)
+
+        def read(indices):
+            serialized = (indices.batch(64)
+                          .map(lambda block: tf.numpy_function(fetch, [block], tf.string,
+                                                               stateful=False),
+                               num_parallel_calls=tf.data.AUTOTUNE)
+                          .unbatch())
+            return serialized.map(lambda record: to_pair(features.deserialize_example(record)),
+                                  num_parallel_calls=tf.data.AUTOTUNE)
+
+        return IndexedSplit(len(records), read)
+
     # Look the splits up before as_dataset, which raises a bare ValueError for a bad one.
     num_train = _num_examples(builder, train_split, "train_split")
     num_test = _num_examples(builder, test_split, "test_split")
+    if builder.info.file_format == tfds.core.FileFormat.ARRAY_RECORD:
+        # TFDS cannot `as_dataset` ArrayRecord files; they are read by index.
+        splits = {"indexed": {"train": indexed(train_split), "test": indexed(test_split)}}
+    else:
+        splits = {"train": examples(train_split), "test": examples(test_split)}
     return build_bundle(
         name=name,
         kind="image",
-        train=examples(train_split),
-        test=examples(test_split),
+        **splits,
         num_train=num_train,
         num_test=num_test,
         options=options,

@@ -16,7 +16,9 @@ Sources:
 
 `image_folders`: a user's own two folders of images (png, jpg, jpeg, bmp, gif).
     domain_x, domain_y      str, required. The folders of domain X and domain Y (not searched
-                            recursively).
+                            recursively). Files are read by index (see
+                            tfhybrids.data.base.IndexedSplit): folders larger than memory
+                            stream, shuffled globally, and resume without re-reading.
     domain_x_test, domain_y_test  str or null, default null. Test folders; without them the
                             last `test_fraction` of each folder's files (sorted by name) is
                             held out.
@@ -59,7 +61,13 @@ import numpy as np
 import tensorflow as tf
 
 from tfhybrids.data import fashion_mnist, tfds_source
-from tfhybrids.data.base import array_examples, build_bundle, decode_images, parse_common
+from tfhybrids.data.base import (
+    IndexedSplit,
+    array_examples,
+    build_bundle,
+    decode_images,
+    parse_common,
+)
 from tfhybrids.data.registry import register_source
 from tfhybrids.errors import ConfigError, DataError
 from tfhybrids.validation import check_choice, check_float, check_int, check_str
@@ -183,15 +191,30 @@ def _split_files(files, fraction, key):
     return files[:-held_out], files[-held_out:]
 
 
-def _file_examples(files, image_size, channels):
-    def load(path):
-        image = tf.io.decode_image(tf.io.read_file(path), channels=channels,
-                                   expand_animations=False)
-        image = decode_images(image, 255, image_size)
-        return tf.ensure_shape(image, (image_size, image_size, channels))
+def _load_image(path, image_size, channels):
+    image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+    image = decode_images(image, 255, image_size)
+    return tf.ensure_shape(image, (image_size, image_size, channels))
 
-    return tf.data.Dataset.from_tensor_slices(files).map(load,
-                                                         num_parallel_calls=tf.data.AUTOTUNE)
+
+def indexed_pairs(x_files, y_files, image_size, channels):
+    """An `IndexedSplit` of unpaired examples from two lists of image files.
+
+    Example i holds X file i mod n_x and Y file i mod n_y (the `pair_examples` pairing); its
+    files are read and decoded only when example i is asked for.
+    """
+    x_files, y_files = tf.constant(x_files), tf.constant(y_files)
+    num_x, num_y = int(x_files.shape[0]), int(y_files.shape[0])
+
+    def load_pair(index):
+        x = _load_image(x_files[index % num_x], image_size, channels)
+        y = _load_image(y_files[index % num_y], image_size, channels)
+        return tf.stack([x, y]), tf.zeros((), tf.int32)
+
+    def read(indices):
+        return indices.map(load_pair, num_parallel_calls=tf.data.AUTOTUNE)
+
+    return IndexedSplit(max(num_x, num_y), read)
 
 
 def _labelled(images):
@@ -226,14 +249,10 @@ def load_image_folders(config, seed):
     # Folders of a paired data set often share file names; a fixed permutation of Y's files
     # keeps sorted names from pairing up the two halves of the train examples.
     y_train = [y_train[i] for i in np.random.default_rng(0).permutation(len(y_train))]
-    train, num_train = pair_examples(
-        _labelled(_file_examples(x_train, image_size, channels)),
-        _file_examples(y_train, image_size, channels), len(x_train), len(y_train))
-    test, num_test = pair_examples(
-        _labelled(_file_examples(x_test, image_size, channels)),
-        _file_examples(y_test, image_size, channels), len(x_test), len(y_test))
-    return build_bundle(name="image_folders", kind=KIND, train=train, test=test,
-                        num_train=num_train, num_test=num_test, options=options, seed=seed)
+    train = indexed_pairs(x_train, y_train, image_size, channels)
+    test = indexed_pairs(x_test, y_test, image_size, channels)
+    return build_bundle(name="image_folders", kind=KIND, indexed={"train": train, "test": test},
+                        num_train=train.size, num_test=test.size, options=options, seed=seed)
 
 
 # --------------------------------------------------------------------- tfds:cycle_gan/<pair>

@@ -26,7 +26,15 @@ import tensorflow as tf
 
 from tfhybrids.errors import ConfigError
 from tfhybrids.evaluation import classification, frechet, image_metrics, likelihood
-from tfhybrids.evaluation.feature_networks import CLASSIFIER_DATASETS, load_feature_network
+from tfhybrids.evaluation.feature_networks import (
+    CLASSIFIER_DATASETS,
+    DEFAULT_EPOCHS,
+    FIRST_USE_DATASETS,
+    TRAIN_SCRIPT,
+    classifier_paths,
+    load_feature_network,
+    train_domain_classifier,
+)
 
 FEATURE_CHOICES = ("classifier", "inception", "none")
 
@@ -48,6 +56,8 @@ class EvaluationOptions:
             Defaults to 10000.
         iwae_samples: int. K of the IWAE bound. Defaults to 64.
         iwae_examples: int. Test examples the bound is averaged over. Defaults to 500.
+        min_samples_per_mode: int. High-quality samples a toy2d mode needs to count as
+            captured. Defaults to 1, the VEEGAN and PacGAN convention (see mode_coverage).
         disentanglement_train: int. Training points of the beta-VAE metric. Defaults to 2000.
         disentanglement_eval: int. Held-out points of the beta-VAE metric. Defaults to 1000.
         disentanglement_pairs: int. L, pairs per point. Defaults to 64.
@@ -62,6 +72,7 @@ class EvaluationOptions:
     num_eval_images: int = 10000
     iwae_samples: int = 64
     iwae_examples: int = 500
+    min_samples_per_mode: int = 1
     disentanglement_train: int = 2000
     disentanglement_eval: int = 1000
     disentanglement_pairs: int = 64
@@ -116,21 +127,37 @@ def generate(model, num, seed, batch_size=500):
     return np.concatenate(parts)
 
 
-def feature_network_for(options, dataset_name):
-    """The feature network the options ask for on this dataset, or (None, reason)."""
+def feature_network_for(options, dataset_name, train_missing=False, log=print):
+    """The feature network the options ask for on this dataset, or (None, reason).
+
+    With `train_missing`, a missing domain classifier of a `FIRST_USE_DATASETS` dataset
+    (digits: seconds) is trained and cached on first use; a missing one of another dataset
+    (Fashion-MNIST: minutes) skips the Fréchet distance with the command that makes it.
+    """
     if options.feature_network == "none":
         return None, "feature network 'none' was asked for"
     if options.feature_network == "classifier" and dataset_name not in CLASSIFIER_DATASETS:
         return None, (f"no domain classifier for '{dataset_name}' (only "
                       f"{', '.join(sorted(CLASSIFIER_DATASETS))}); use --feature-network "
                       f"inception with local weights")
+    if options.feature_network == "classifier" and train_missing and not os.path.exists(
+            classifier_paths(dataset_name, options.feature_dir)[0]):
+        if dataset_name not in FIRST_USE_DATASETS:
+            return None, (f"no {dataset_name} domain classifier yet; train it once (a few "
+                          f"minutes) with `python {TRAIN_SCRIPT} --dataset {dataset_name}` "
+                          f"to get FD-{dataset_name}-classifier")
+        directory = os.path.dirname(classifier_paths(dataset_name, options.feature_dir)[0])
+        log(f"First use of FD-{dataset_name}-classifier: training the {dataset_name} domain "
+            f"classifier ({DEFAULT_EPOCHS[dataset_name]} epochs), cached in {directory} ...")
+        train_domain_classifier(dataset_name, options.feature_dir, deterministic=False,
+                                verbose=0, log=log)
     return load_feature_network(options.feature_network, dataset=dataset_name,
                                 feature_dir=options.feature_dir,
                                 inception_weights=options.inception_weights), None
 
 
 def evaluate_model(model, bundle, data_config=None, options=None, feature_network=None,
-                   log=print):
+                   log=print, train_missing=False):
     """Computes every metric that applies (see the module docstring).
 
     Args:
@@ -141,6 +168,8 @@ def evaluate_model(model, bundle, data_config=None, options=None, feature_networ
         feature_network: a FeatureNetwork or None. Given, it replaces the one the options name
             (so a benchmark loads it once).
         log: callable for progress lines.
+        train_missing: bool. Train a missing digits domain classifier on first use (see
+            `feature_network_for`). Defaults to False (`tfhybrids evaluate` sets it).
 
     Returns:
         dict of metric name -> result, plus "skipped" {metric: reason} and "seconds".
@@ -174,7 +203,7 @@ def evaluate_model(model, bundle, data_config=None, options=None, feature_networ
 
     if has_sampler(model) and is_images:
         network, reason = (feature_network, None) if feature_network is not None else \
-            feature_network_for(options, bundle.name)
+            feature_network_for(options, bundle.name, train_missing=train_missing, log=log)
         if network is None:
             skipped["frechet"] = reason
         else:
@@ -202,8 +231,9 @@ def evaluate_model(model, bundle, data_config=None, options=None, feature_networ
         from tfhybrids.evaluation.mode_coverage import PAPER_NUM_SAMPLES, mode_coverage
 
         samples = generate(model, PAPER_NUM_SAMPLES, options.seed)
-        results["mode_coverage"] = mode_coverage(samples, toy2d_modes(data_config),
-                                                 toy2d_std(data_config))
+        results["mode_coverage"] = mode_coverage(
+            samples, toy2d_modes(data_config), toy2d_std(data_config),
+            min_samples_per_mode=options.min_samples_per_mode)
     elif not is_images:
         skipped["mode_coverage"] = "only for toy2d ring or grid data and a sampler"
 
@@ -285,6 +315,7 @@ def evaluate_run_dir(run_dir, options=None, log=print):
         with open(path) as f:
             metrics = json.load(f)
     metrics.update(evaluate_run(model, bundle))
-    metrics["evaluation"] = evaluate_model(model, bundle, config["data"], options, log=log)
+    metrics["evaluation"] = evaluate_model(model, bundle, config["data"], options, log=log,
+                                           train_missing=True)
     write_json_atomic(path, metrics)
     return metrics

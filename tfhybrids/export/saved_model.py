@@ -16,7 +16,9 @@ Conventions (the same for every model):
 - Every input has a free batch dimension and every other dimension fixed, and the signature
   checks the shape it is given (`tf.ensure_shape`), so a wrong shape fails with
   "Shape of tensor ... [3,28,28,1] is not compatible with expected shape [?,8,8,1]" at the
-  server, not with an error from deep inside the network.
+  server, not with an error from deep inside the network. Float inputs holding NaN or Inf
+  are refused the same way (InvalidArgumentError, INVALID_ARGUMENT from TF Serving: "...
+  input 'codes' holds NaN or Inf values; send finite numbers : Tensor had NaN values").
 - Every output is named; all outputs of a signature share the batch dimension, so TF
   Serving's row ("instances") format works for all of them.
 
@@ -218,15 +220,24 @@ def _with_sample(outputs):
     return {**outputs, "sample": outputs["mean"] + tf.exp(0.5 * outputs["log_var"]) * noise}
 
 
+def _check_input(signature, x, spec):
+    """The shape check, and for float inputs a finiteness check: a NaN or Inf would pass
+    through the network into finite-looking outputs (tanh, clipping), so the signature
+    refuses it with InvalidArgumentError (TF Serving: INVALID_ARGUMENT)."""
+    x = tf.ensure_shape(tf.convert_to_tensor(x, spec.dtype), spec.shape,
+                        name=f"check_{spec.name}_shape")
+    if spec.dtype.is_floating:
+        x = tf.debugging.check_numerics(
+            x, f"signature '{signature}' input '{spec.name}' holds NaN or Inf values; send "
+               f"finite numbers", name=f"check_{spec.name}_finite")
+    return x
+
+
 def _checked(model, signature, function, specs):
-    """Wraps `function` to check its inputs' shapes at run time and its outputs' form; an
-    `encode` returning a Gaussian's mean and log_var also returns a `sample` of it."""
+    """Wraps `function` to check its inputs' shapes and values at run time and its outputs'
+    form; an `encode` returning a Gaussian's mean and log_var also returns a `sample` of it."""
     def checked(*inputs):
-        inputs = [
-            tf.ensure_shape(tf.convert_to_tensor(x, spec.dtype), spec.shape,
-                            name=f"check_{spec.name}_shape")
-            for x, spec in zip(inputs, specs)
-        ]
+        inputs = [_check_input(signature, x, spec) for x, spec in zip(inputs, specs)]
         outputs = function(*inputs)
         if not isinstance(outputs, dict) or not outputs or not all(
                 isinstance(k, str) and _NAME.match(k) for k in outputs):

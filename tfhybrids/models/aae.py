@@ -25,6 +25,13 @@ class AAE(HybridModel):
 
     Only samples of the prior are needed, so any prior works, including the Swiss roll.
 
+    Departure from the paper: it trains both phases with SGD with momentum (§2; its
+    experiments use momentum 0.9 and a learning rate per phase); here every player is Adam
+    by default (learning rate 1e-3; the shipped configs use Adam with beta_1 = 0.5), because
+    Adam needed no per-dataset learning-rate search on the small nets and budgets used here.
+    Any Keras optimizer can be named per player in the config's `optimizers:` section, e.g.
+    `{name: sgd, learning_rate: 0.01, momentum: 0.9}` for the paper's choice.
+
     Args:
         encoder: keras.Model. x -> z [batch, latent_dim].
         decoder: keras.Model. z -> x: images in [-1, 1] (tanh) for "squared_error", logits

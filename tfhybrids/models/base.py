@@ -22,6 +22,8 @@ import keras
 import tensorflow as tf
 
 from tfhybrids.errors import ConfigError, ShapeError
+from tfhybrids.optimizers import OPTIMIZER_CLASSES, optimizer_spec
+from tfhybrids.schedules import make_learning_rate
 from tfhybrids.validation import check_int
 
 MODELS = {}
@@ -44,11 +46,35 @@ def output_activation(logits, element_shape):
 DEFAULT_OPTIMIZER = {"class_name": "Adam", "config": {"learning_rate": 1e-3}}
 
 
-def make_optimizer(spec):
-    """Builds a Keras optimizer from a name, a {"class_name", "config"} dict or an instance."""
+def make_optimizer(spec, where="optimizer"):
+    """Builds a Keras optimizer from an instance, a name ("adam"), the config form
+    ({"name": "adam", "learning_rate": 2e-4 or a schedule, "beta_1": 0.5}; see
+    tfhybrids.optimizers) or Keras' {"class_name", "config"} form.
+
+    `where` names the optimizer in error messages (a config key path or a compile keyword).
+    """
     if isinstance(spec, keras.optimizers.Optimizer):
         return spec
-    return keras.optimizers.get(spec)
+    if isinstance(spec, str) and spec.lower() not in OPTIMIZER_CLASSES:
+        try:
+            return keras.optimizers.get(spec)
+        except ValueError:
+            raise ConfigError(f"{where}: unknown optimizer {spec!r}; choose one of "
+                              f"{', '.join(OPTIMIZER_CLASSES)}.") from None
+    if isinstance(spec, str) or (isinstance(spec, dict) and "class_name" not in spec):
+        spec = optimizer_spec(where, spec)
+    if not isinstance(spec, dict):
+        raise TypeError(
+            f"{where}: expected a keras optimizer, its name ('adam'), the config form "
+            "{'name': 'adam', 'learning_rate': 2e-4} or Keras' {'class_name': 'Adam', "
+            f"'config': {{...}}}}, got {type(spec).__name__} ({spec!r}).")
+    config = dict(spec.get("config") or {})
+    rate = config.get("learning_rate")
+    # Keras' own serialised schedules carry a class_name; the config form carries a name.
+    if rate is not None and not (isinstance(rate, dict) and "class_name" in rate) and not (
+            isinstance(rate, keras.optimizers.schedules.LearningRateSchedule)):
+        config["learning_rate"] = make_learning_rate(rate, f"{where}.learning_rate")
+    return keras.optimizers.get({**spec, "config": config})
 
 
 class HybridModel(keras.Model):
@@ -99,22 +125,27 @@ class HybridModel(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def update_trackers(self, values):
+    def update_trackers(self, values, sample_weights=None):
         """Updates each tracker from a per-example tensor (or a scalar) of the same name.
 
-        When the model skips non-finite batches, non-finite training values are left out of
-        the averages (the step that produced them was not applied either); evaluation
-        reports them as they are.
+        `sample_weights` ({name: per-example weights}, optional) weighs some of them, e.g. a
+        loss defined on the labelled rows only. When the model skips non-finite batches,
+        non-finite training values are left out of the averages (the step that produced them
+        was not applied either); evaluation reports them as they are.
         """
+        sample_weights = sample_weights or {}
         for name, value in values.items():
+            weight = sample_weights.get(name)
             if getattr(self, "skip_nonfinite", False) and self._in_train_step:
                 value = tf.convert_to_tensor(value)
                 finite = tf.math.is_finite(value)
+                finite_weight = tf.cast(finite, value.dtype)
+                if weight is not None:
+                    finite_weight = finite_weight * tf.cast(weight, value.dtype)
                 self.trackers[name].update_state(
-                    tf.where(finite, value, tf.zeros_like(value)),
-                    sample_weight=tf.cast(finite, value.dtype))
+                    tf.where(finite, value, tf.zeros_like(value)), sample_weight=finite_weight)
             else:
-                self.trackers[name].update_state(value)
+                self.trackers[name].update_state(value, sample_weight=weight)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     # ----------------------------------------------------------------- compile and players
@@ -132,8 +163,10 @@ class HybridModel(keras.Model):
                 trainer resets its scale to 1 after each skip (see training.callbacks).
                 Always on under a mixed_float16 policy, where loss scaling needs it.
             **optimizers: one keyword per name in `optimizer_names`, each a Keras optimizer,
-                its name, or a {"class_name", "config"} dict; missing ones get the model's
-                defaults.
+                its name, the config form ({"name": "adam", "learning_rate": 2e-4}, where
+                the rate may be a schedule such as {"name": "piecewise", "boundaries":
+                [4500], "values": [1e-3, 1e-4]}; see tfhybrids.optimizers) or Keras'
+                {"class_name", "config"} dict; missing ones get the model's defaults.
         """
         unknown = sorted(set(optimizers) - set(self.optimizer_names))
         if unknown:
@@ -146,7 +179,7 @@ class HybridModel(keras.Model):
         built = {}
         for name in self.optimizer_names:
             spec = optimizers.get(name) or self.default_optimizers.get(name, DEFAULT_OPTIMIZER)
-            optimizer = make_optimizer(spec)
+            optimizer = make_optimizer(spec, where=name)
             if (self.skip_nonfinite or mixed_float16) and not isinstance(
                     optimizer, keras.optimizers.LossScaleOptimizer):
                 optimizer = keras.optimizers.LossScaleOptimizer(

@@ -38,6 +38,14 @@ class BiGAN(HybridModel):
     Each step computes all losses on one batch and one set of draws and updates the three
     players simultaneously, as in ALI's Algorithm 1 (one forward pass instead of two).
 
+    D must see x and z *together*: in both papers x and z each go through their own layers
+    and the joined features through further nonlinear layers before the logit (ALI's appendix
+    A: two wide 1x1-convolution layers over the concatenated x and z features). A logit
+    f(x) + g(z) could only compare the marginals, which E and G match without E inverting G.
+    `build_discriminator` always joins them before a nonlinear layer: an MLP concatenates x
+    and z at its input; a conv spec adds `joint_units` dense layers after the concatenated
+    conv features and z ([256] by default; `joint_units: []` is refused).
+
     Metrics: `d_loss` L_D (1.386 at chance), `e_loss` L_E and `g_loss` L_G (0.693 each at
     chance).
 

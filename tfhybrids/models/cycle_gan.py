@@ -107,8 +107,14 @@ class CycleGAN(HybridModel):
     device on the global batch (the variables are written with ONLY_FIRST_REPLICA
     aggregation; all replicas agree anyway).
 
-    Departures from the paper: no learning-rate decay over the last 100 epochs (set an
-    optimizer schedule yourself); the networks (tfhybrids.networks.build_image_translator,
+    Learning rates (§4): Adam(2e-4, beta_1 0.5), constant for the first half of training and
+    decayed linearly to zero over the second half. The decay depends on the run's length, so
+    it is an optimizer schedule of the config (`learning_rate: {name: linear,
+    initial_learning_rate: 2e-4, constant_steps: N/2, decay_steps: N/2}` for N steps, as in
+    configs/cycle_gan_fashion_mnist.yaml); `compile()` without optimizers gives the constant
+    rate.
+
+    Departures from the paper: the networks (tfhybrids.networks.build_image_translator,
     build_patch_discriminator) use zero padding rather than reflection padding and are
     sized by the config; any batch size (the paper uses 1).
 

@@ -375,10 +375,8 @@ class SemiSupervisedAAE(CategoricalStyleAAE):
             cross_entropy, mask = self._cross_entropy(x, y, training=True)
             loss = self.reduce(cross_entropy)
         self.minimize(tape, loss, "classifier_optimizer")
-        logs = self.update_trackers(values)
-        self.trackers["class_loss"].update_state(cross_entropy, sample_weight=mask)
-        logs["class_loss"] = self.trackers["class_loss"].result()
-        return logs
+        return self.update_trackers({**values, "class_loss": cross_entropy},
+                                    sample_weights={"class_loss": mask})
 
     def test_step(self, data):
         (x, y), _ = self.split_batch(data)

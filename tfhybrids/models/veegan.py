@@ -42,6 +42,12 @@ class VEEGAN(HybridModel):
     scaled; `reconstructor_noise_std` = 0 makes the reconstructor deterministic. The generator
     is deterministic given z (the paper allows an implicit q_gamma(x|z)).
 
+    D(z, x) is a joint network, as in the paper: it must estimate the log-ratio of two joint
+    densities of (z, x), which a logit f(z) + g(x) cannot represent (it would compare only
+    the marginals). `build_discriminator` concatenates z and x before its hidden layers (MLP)
+    or joins z with the conv features of x before `joint_units` dense layers ([256] by
+    default; a spec that cannot join is refused).
+
     The reconstructor's noise matters: on the 2-D ring with sigma = 0 the discriminator told
     the pairs apart at once (d_loss 0.02) and the generator collapsed to one mode, while with
     sigma = 1 (identity covariance, the default) it kept all eight.

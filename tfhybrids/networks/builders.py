@@ -5,6 +5,21 @@ The convolutional builders follow the architecture rules of DCGAN (Radford, Metz
 both networks except the generator's output layer and the discriminator's input layer, no
 hidden dense layers beyond the generator's input projection, ReLU in the generator with tanh at
 its output, LeakyReLU (slope 0.2) in the discriminator, and weights drawn from N(0, 0.02).
+
+Four conv keys, whose defaults keep that DCGAN form, also express the 64x64 networks of
+VAE/GAN (Larsen, Sonderby, Larochelle & Winther 2016, arXiv 1512.09300, Table 1), e.g.
+encoder 5x5 conv 64-128-256 stride 2 with BN and ReLU, then a 2048-unit dense layer:
+    strides          list of 1 or 2 per conv layer (default all 2). Larsen's discriminator
+                     starts with a stride-1 5x5 conv of 32 filters.
+    input_batch_norm bool, default false. Batch-normalise the first conv layer too (Larsen's
+                     encoder does; DCGAN's rule leaves it out).
+    dense_units      list of int, default []. Dense layers (BN when batch_norm, activation)
+                     on the flattened conv features of an encoder or discriminator, before its
+                     output: Larsen's encoder 2048, discriminator 512.
+    upsample_output  bool, default true. For a decoder: false makes the output layer a
+                     stride-1 conv and gives every `filters` entry an upsampling layer, so
+                     filters [32, 128, 256] are Larsen's decoder: dense 8x8x256, 5x5
+                     transposed convs 256-128-32 stride 2, then a 5x5 conv to the channels.
 """
 
 import math
@@ -14,40 +29,15 @@ import keras
 from keras import layers
 
 from tfhybrids.errors import ConfigError
-from tfhybrids.validation import (
-    check_bool,
-    check_choice,
-    check_float,
-    check_int,
-    check_int_list,
-    check_keys,
-)
+from tfhybrids.networks.specs import ACTIVATIONS, NETWORK_TYPES, normalize_spec  # noqa: F401
+from tfhybrids.validation import check_choice, check_int, check_int_list, check_keys
 
-NETWORK_TYPES = ("mlp", "conv")
-ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "tanh", "swish")
-
-_COMMON_KEYS = {"type", "activation", "batch_norm", "dropout"}
-_SPEC_KEYS = {
-    "mlp": _COMMON_KEYS | {"hidden_units"},
-    "conv": _COMMON_KEYS | {"filters", "kernel_size", "sync_batch_norm", "init_std",
-                            "joint_units"},
-}
-_DEFAULTS = {
-    "mlp": {"hidden_units": [512, 512], "batch_norm": False, "dropout": 0.0},
-    "conv": {
-        "filters": [32, 64],
-        "kernel_size": 4,
-        "batch_norm": True,
-        "dropout": 0.0,
-        # Synchronised batch norm computes moments over the global batch under a
-        # distribution strategy, so N replicas train exactly like one device.
-        "sync_batch_norm": True,
-        "init_std": 0.02,
-        # Dense layers after the conv features are joined with vector inputs (joint nets).
-        "joint_units": [],
-    },
-}
-
+# A joint network D(x, z) must mix its inputs in at least one nonlinear layer: joined only in
+# the linear output layer its logit is f(x) + g(z), which compares the marginals of x and z
+# but cannot see how they go together. BiGAN (Donahue et al. 2016) and ALI (Dumoulin et al.
+# 2016, appendix A) join the x and z paths and follow with further wide nonlinear layers; one
+# layer of 256 units is a small default that can already express such a dependence.
+DEFAULT_JOINT_UNITS = [256]
 
 
 def _functional(inputs, outputs, name):
@@ -57,43 +47,6 @@ def _functional(inputs, outputs, name):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="When providing `inputs` as a dict")
         return keras.Model(inputs, outputs, name=name)
-
-def normalize_spec(spec, where="network"):
-    """Validates a network spec and fills in its defaults.
-
-    Args:
-        spec: dict. ``type`` ("mlp" or "conv") plus that type's keys.
-        where: str. Where the spec came from, for error messages.
-
-    Returns:
-        A new dict with every key of the type present.
-    """
-    if spec is None:
-        spec = {"type": "mlp"}
-    if not isinstance(spec, dict):
-        raise ConfigError(
-            f"{where}: expected a network spec such as {{type: mlp, hidden_units: [256]}}, "
-            f"got {spec!r}."
-        )
-    kind = check_choice(where, "type", spec.get("type", "mlp"), NETWORK_TYPES)
-    check_keys(where, spec, _SPEC_KEYS[kind])
-    full = {"type": kind, **_DEFAULTS[kind], **spec}
-    if "activation" in full:
-        check_choice(where, "activation", full["activation"], ACTIVATIONS)
-    check_bool(where, "batch_norm", full["batch_norm"])
-    full["dropout"] = check_float(where, "dropout", full["dropout"], 0.0, 0.95)
-    if kind == "mlp":
-        full["hidden_units"] = check_int_list(where, "hidden_units", full["hidden_units"],
-                                              allow_empty=True)
-    else:
-        full["filters"] = check_int_list(where, "filters", full["filters"])
-        full["kernel_size"] = check_int(where, "kernel_size", full["kernel_size"], 1, 9)
-        check_bool(where, "sync_batch_norm", full["sync_batch_norm"])
-        full["init_std"] = check_float(where, "init_std", full["init_std"], 0.0,
-                                       exclusive_minimum=True)
-        full["joint_units"] = check_int_list(where, "joint_units", full["joint_units"],
-                                             allow_empty=True)
-    return full
 
 
 def _activation(name):
@@ -137,16 +90,26 @@ def _mlp_trunk(x, spec, default_activation):
 
 
 def _conv_trunk(x, spec, activation):
-    for i, filters in enumerate(spec["filters"]):
-        x = layers.Conv2D(filters, spec["kernel_size"], strides=2, padding="same",
-                          kernel_initializer=_conv_init(spec), use_bias=not spec["batch_norm"] or i == 0)(x)
-        # DCGAN: no batch norm on the discriminator's (and encoder's) input layer.
-        if spec["batch_norm"] and i > 0:
+    strides = spec.get("strides") or [2] * len(spec["filters"])
+    for i, (filters, stride) in enumerate(zip(spec["filters"], strides)):
+        # DCGAN: no batch norm on the discriminator's (and encoder's) input layer, unless
+        # input_batch_norm asks for it (Larsen et al.'s encoder).
+        normalised = spec["batch_norm"] and (i > 0 or spec.get("input_batch_norm", False))
+        x = layers.Conv2D(filters, spec["kernel_size"], strides=stride, padding="same",
+                          kernel_initializer=_conv_init(spec), use_bias=not normalised)(x)
+        if normalised:
             x = _batch_norm(spec)(x)
         x = _activation(activation)(x)
         if spec["dropout"]:
             x = layers.Dropout(spec["dropout"])(x)
-    return layers.Flatten()(x)
+    x = layers.Flatten()(x)
+    for units in spec.get("dense_units", []):
+        x = layers.Dense(units, kernel_initializer=_conv_init(spec),
+                         use_bias=not spec["batch_norm"])(x)
+        if spec["batch_norm"]:
+            x = _batch_norm(spec)(x)
+        x = _activation(activation)(x)
+    return x
 
 
 def _check_image_shape(shape, where):
@@ -161,10 +124,16 @@ def build_encoder(spec, input_shape, output_dim, name="encoder"):
     """Builds x -> vector of size `output_dim` (codes, or mean and log-variance stacked).
 
     Several inputs (a dict of name -> shape) make a *joint* network, e.g. the discriminator
-    D(x, z) of BiGAN/ALI or an encoder E(x, c) conditioned on a label: with an MLP all inputs
-    are flattened and concatenated; with a conv network the one image input goes through the
-    conv stack, and its flattened features are concatenated with the vector inputs before the
-    output layer (after `joint_units` dense layers, if given).
+    D(x, z) of BiGAN/ALI, VEEGAN's D(z, x), AVB's T(x, z) and sampler E(x, eps), or a network
+    conditioned on a label. The inputs are always joined before at least one nonlinear layer,
+    as in those papers, so the output can depend on how the inputs go together and not only
+    on each one alone (joined in the linear output layer only, a logit would be a sum
+    f(x) + g(z)). With an MLP all inputs are flattened and concatenated before the hidden
+    layers, so `hidden_units` must not be empty. With a conv network the one image input goes
+    through the conv stack, its flattened features are concatenated with the vector inputs,
+    and `joint_units` dense layers follow before the output layer: [256] by default
+    (DEFAULT_JOINT_UNITS; BiGAN and ALI use wider joint layers), never empty.
+    A spec that cannot join is refused with a ConfigError.
 
     Args:
         spec: dict. Network spec (see `normalize_spec`).
@@ -186,8 +155,18 @@ def build_encoder(spec, input_shape, output_dim, name="encoder"):
         vectors = [layers.Flatten()(inputs[k]) if len(shapes[k]) > 1 else inputs[k]
                    for k in shapes if k != images[0]]
         if vectors:
+            joint_units = spec["joint_units"]
+            if joint_units is None:
+                joint_units = DEFAULT_JOINT_UNITS
+            if not joint_units:
+                raise ConfigError(
+                    f"{name}: joint_units: [] joins the image with "
+                    f"{', '.join(sorted(k for k in shapes if k != images[0]))} only in the "
+                    f"linear output layer, so the output is a sum of a function of each and "
+                    f"cannot depend on how they go together; give at least one joint layer, "
+                    f"e.g. joint_units: {DEFAULT_JOINT_UNITS} (the default).")
             x = layers.Concatenate()([x, *vectors])
-            for units in spec.get("joint_units", []):
+            for units in joint_units:
                 x = layers.Dense(units)(x)
                 x = _activation(spec.get("activation", "leaky_relu"))(x)
                 if spec["dropout"]:
@@ -195,6 +174,12 @@ def build_encoder(spec, input_shape, output_dim, name="encoder"):
         if not isinstance(input_shape, dict):
             inputs = inputs["input"]
     else:
+        if isinstance(input_shape, dict) and len(input_shape) > 1 and not spec["hidden_units"]:
+            raise ConfigError(
+                f"{name}: hidden_units: [] joins the inputs {', '.join(sorted(input_shape))} "
+                f"only in the linear output layer, so the output is a sum of a function of "
+                f"each and cannot depend on how they go together; give at least one hidden "
+                f"layer, e.g. hidden_units: [256].")
         inputs, x = _flat_inputs(input_shape, name)
         x = _mlp_trunk(x, spec, "relu")
     # Outputs in float32 under a mixed-precision policy: losses are computed from them.
@@ -242,6 +227,9 @@ def build_decoder(spec, input_dim, output_shape, output_activation="tanh", name=
     _check_image_shape(output_shape, name)
     height, width, channels = output_shape
     filters = list(reversed(spec["filters"]))
+    upsample_output = spec.get("upsample_output", True)
+    # Without an upsampling output layer every filters entry upsamples once (Larsen et al.).
+    upsampling = filters[1:] if upsample_output else filters
     factor = 2 ** len(filters)
     if height % factor or width % factor:
         raise ConfigError(
@@ -256,15 +244,19 @@ def build_decoder(spec, input_dim, output_shape, output_activation="tanh", name=
         x = _batch_norm(spec)(x)
     x = _activation(activation)(x)
     x = layers.Reshape((height // factor, width // factor, filters[0]))(x)
-    for f in filters[1:]:
+    for f in upsampling:
         x = layers.Conv2DTranspose(f, spec["kernel_size"], strides=2, padding="same",
                                    kernel_initializer=init, use_bias=not spec["batch_norm"])(x)
         if spec["batch_norm"]:
             x = _batch_norm(spec)(x)
         x = _activation(activation)(x)
     # DCGAN: no batch norm on the generator's output layer.
-    x = layers.Conv2DTranspose(channels, spec["kernel_size"], strides=2, padding="same",
-                               kernel_initializer=init)(x)
+    if upsample_output:
+        x = layers.Conv2DTranspose(channels, spec["kernel_size"], strides=2, padding="same",
+                                   kernel_initializer=init)(x)
+    else:
+        x = layers.Conv2D(channels, spec["kernel_size"], padding="same",
+                          kernel_initializer=init)(x)
     outputs = layers.Activation(output_activation, name=f"{name}_output", dtype="float32")(x)
     return _functional(inputs, outputs, name)
 

@@ -1,4 +1,5 @@
-"""Callbacks for `fit`: checkpoints each epoch, TensorBoard images, a non-finite loss guard."""
+"""Callbacks for `fit`: checkpoints each epoch, TensorBoard scalars (with every player's
+learning rate) and images, a non-finite loss guard."""
 
 import math
 
@@ -8,7 +9,8 @@ import tensorflow as tf
 
 from tfhybrids.errors import TrainingError
 from tfhybrids.evaluation import plots
-from tfhybrids.training.checkpoints import fault_point
+from tfhybrids.schedules import current_learning_rate
+from tfhybrids.training.checkpoints import evaluation_noise, fault_point
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -22,6 +24,39 @@ class EpochCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.is_chief:
             self.store.save(self.model, epoch + 1)
+
+
+class TensorBoard(keras.callbacks.TensorBoard):
+    """Keras' TensorBoard callback, with one learning-rate series per optimizer.
+
+    Keras logs a single `epoch_learning_rate`, that of `model.optimizer` (only the first
+    player's); this logs `learning_rate/<optimizer name>` for every player instead, at the
+    step of the epoch scalars: the rate of the optimizer's next update, which a schedule
+    computes from that optimizer's own step count.
+    """
+
+    def _collect_learning_rate(self, logs):
+        return logs
+
+    def _log_epoch_metrics(self, epoch, logs):
+        super()._log_epoch_metrics(epoch, logs)
+        with self._train_writer.as_default():
+            for name in self.model.optimizer_names:
+                self.summary.scalar(f"learning_rate/{name}",
+                                    current_learning_rate(getattr(self.model, name)),
+                                    step=epoch)
+
+
+class EvaluationNoise(keras.callbacks.Callback):
+    """Runs every validation pass of `fit` under `checkpoints.evaluation_noise`, so the
+    validation losses of an epoch are the test losses of its weights, not of its noise."""
+
+    def on_test_begin(self, logs=None):
+        self._noise = evaluation_noise(self.model)
+        self._noise.__enter__()
+
+    def on_test_end(self, logs=None):
+        self._noise.__exit__(None, None, None)
 
 
 class FaultPoints(keras.callbacks.Callback):

@@ -6,9 +6,11 @@ Each file is written under a temporary name and renamed, and `state.json` is rep
 so a kill at any moment leaves the previous complete checkpoint as the one that is read.
 """
 
+import contextlib
 import json
 import os
 import signal
+import warnings
 
 import numpy as np
 
@@ -45,6 +47,32 @@ def restore_seed_states(model, states):
                 variables[path].shape))
 
 
+# Far from any state the training stream reaches ([seed, 0] counting up by one per draw).
+_EVALUATION_COUNTER = 1 << 30
+
+
+@contextlib.contextmanager
+def evaluation_noise(model):
+    """Evaluates with the same noise every time, then puts the training stream back.
+
+    The adversarial test losses (d_loss, g_loss) depend on prior samples and model noise. With
+    the seed generators set to fixed states for each evaluation, the last epoch's `val_*`
+    figures, the test losses of metrics.json and those `tfhybrids evaluate` recomputes are one
+    and the same figure for the same weights; and validation no longer shifts the noise that
+    training draws next.
+    """
+    saved = seed_states(model)
+    for index, variable in enumerate(_seed_variables(model).values()):
+        first = int(variable.numpy().ravel()[0])
+        fixed = np.zeros(variable.shape, dtype=variable.dtype)
+        fixed.ravel()[:2] = [first, _EVALUATION_COUNTER + index]
+        variable.assign(fixed)
+    try:
+        yield
+    finally:
+        restore_seed_states(model, saved)
+
+
 def fault_point(name):
     """Kills this process with SIGKILL at the named point when TFHYBRIDS_FAULT says so.
 
@@ -64,6 +92,44 @@ def fault_point(name):
 
 
 _FAULT_COUNTS = {}
+
+
+RUN_FILE = "run.json"
+
+
+def check_workdir(workdir, class_name):
+    """Refuses a workdir that holds a run of another model class."""
+    path = os.path.join(workdir, RUN_FILE)
+    if not os.path.exists(path):
+        return
+    try:
+        with open(path) as f:
+            previous = json.load(f).get("model_class")
+    except (OSError, ValueError):
+        previous = None
+    if previous and previous != class_name:
+        raise TrainingError(
+            f"{workdir} holds a run of {previous}, not {class_name}; use another --workdir "
+            "or delete that one."
+        )
+
+
+def completed_run(workdir, epochs):
+    """The epoch count of a run in `workdir` that finished at least `epochs` epochs (its
+    checkpoint, model.keras and metrics.json all written), or None."""
+    if not all(os.path.exists(os.path.join(workdir, name)) for name in ("model.keras",
+                                                                        "metrics.json")):
+        return None
+    latest = CheckpointStore(os.path.join(workdir, "checkpoints")).latest()
+    return latest[0] if latest is not None and latest[0] >= epochs else None
+
+
+def completed_message(workdir, epochs):
+    """What `tfhybrids train` says instead of training a run that is already complete."""
+    return (f"{workdir} is complete (trained for {completed_run(workdir, epochs)} epochs, "
+            f"train.epochs is {epochs}; model.keras, metrics.json and the export are there): "
+            f"nothing to do. Use --retrain to train it again from scratch, or raise "
+            f"train.epochs to train further.")
 
 
 class CheckpointStore:
@@ -118,7 +184,20 @@ class CheckpointStore:
         if latest is None:
             return 0
         epoch, path = latest
-        model.load_weights(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.load_weights(path)
+        for warning in caught:
+            text = str(warning.message)
+            if text.startswith("Skipping variable loading"):
+                # Keras loads what fits and skips the rest: a resumed run would then restart
+                # that optimizer (its step count, hence its schedule) from scratch.
+                raise TrainingError(
+                    f"{path} does not fit this config ({text.split('.')[0].strip()}): resume "
+                    "with the optimizers the run started with (a learning rate that was a "
+                    "number stays a number, a schedule a schedule), or use another --workdir.")
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
         with open(self.state_path) as f:
             restore_seed_states(model, json.load(f).get("seed_states", {}))
         return epoch

@@ -1,7 +1,8 @@
 """Run configs: YAML documents with the sections model, prior, data, optimizers, train.
 
 A config names the model class and gives its constructor arguments (`model:`), the prior
-(`prior:`), the data source (`data:`), one optimizer per player (`optimizers:`) and the
+(`prior:`), the data source (`data:`), one optimizer per player (`optimizers:`, each with a
+learning rate or a schedule: see tfhybrids.optimizers) and the
 training settings (`train:`). `load_config` reads a file, applies `--set key=value`
 overrides, fills in defaults and validates every section, so that a bad document fails with
 one line naming the key and what is allowed, before anything is built.
@@ -14,10 +15,10 @@ import os
 import yaml
 
 from tfhybrids.errors import ConfigError
+from tfhybrids.optimizers import optimizer_spec
 from tfhybrids.validation import (
     check_bool,
     check_choice,
-    check_float,
     check_int,
     check_keys,
     check_str,
@@ -25,14 +26,6 @@ from tfhybrids.validation import (
 
 SECTIONS = ("model", "prior", "data", "optimizers", "train")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
-OPTIMIZER_CLASSES = {
-    "adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop", "adamax": "Adamax",
-    "nadam": "Nadam", "lion": "Lion", "adagrad": "Adagrad",
-}
-OPTIMIZER_KEYS = {
-    "name", "learning_rate", "beta_1", "beta_2", "epsilon", "momentum", "nesterov", "rho",
-    "weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "amsgrad",
-}
 TRAIN_DEFAULTS = {
     "epochs": 10,
     "steps_per_epoch": None,
@@ -105,23 +98,6 @@ def apply_overrides(document, overrides):
     return document
 
 
-def _optimizer_spec(player, spec):
-    where = f"optimizers.{player}"
-    if isinstance(spec, str):
-        spec = {"name": spec}
-    check_keys(where, spec, OPTIMIZER_KEYS)
-    name = check_choice(where, "name", str(spec.get("name", "adam")).lower(), OPTIMIZER_CLASSES)
-    options = {k: v for k, v in spec.items() if k != "name"}
-    for key, value in options.items():
-        if key in ("nesterov", "amsgrad"):
-            options[key] = check_bool(where, key, value)
-        else:
-            options[key] = check_float(where, key, value, minimum=0.0)
-    if "learning_rate" in options and options["learning_rate"] <= 0:
-        raise ConfigError(f"{where}.learning_rate: must be positive, got {options['learning_rate']}.")
-    return {"class_name": OPTIMIZER_CLASSES[name], "config": options}
-
-
 def validate_train(section):
     """Fills in the train section's defaults and validates it."""
     section = {} if section is None else section
@@ -171,22 +147,48 @@ def constructor_arguments(cls):
     ]
 
 
+def _catalog_entry(section):
+    """The catalog facts (training.catalog) of the class named by `model.class`."""
+    from tfhybrids.training.catalog import model_catalog
+
+    catalog = model_catalog()
+    if not isinstance(section, dict):
+        raise ConfigError("model: expected a mapping with at least 'class', e.g. {class: VAE}.")
+    if "class" not in section:
+        raise ConfigError(f"model: missing 'class'; one of: {', '.join(sorted(catalog))}.")
+    return catalog[check_choice("model", "class", section["class"], sorted(catalog))]
+
+
 def validate(document):
-    """Validates a whole config document and returns it with defaults filled in."""
+    """Validates a whole config document and returns it with defaults filled in.
+
+    Runs without importing TensorFlow (the model classes are known from `training.catalog`),
+    so a typo is reported at once. What only the built objects can check (the prior's and the
+    data source's values, a model's own constraints, shapes) is checked when the run is built,
+    still before its workdir is touched.
+    """
+    from tfhybrids.networks.specs import normalize_spec
+
     check_keys("config", document, SECTIONS, required=("model", "data"))
     config = copy.deepcopy(document)
-    cls = model_class(config["model"])
-    allowed = ["class"] + constructor_arguments(cls)
-    check_keys(f"model ({cls.__name__})", config["model"], allowed)
+    info = _catalog_entry(config["model"])
+    check_keys(f"model ({info.name})", config["model"], ["class", *info.arguments])
+    for key in ("latent_dim", "seed"):
+        if config["model"].get(key) is not None:
+            check_int("model", key, config["model"][key], minimum=1 if key == "latent_dim" else 0)
+    if info.generic_networks:
+        for name in info.network_names:
+            if config["model"].get(name) is not None:
+                normalize_spec(config["model"][name], where=f"model.{name}")
     if not isinstance(config["data"], dict) or "name" not in config["data"]:
         raise ConfigError("data: missing 'name' (e.g. digits, fashion_mnist, toy2d, tfds:mnist).")
     if config.get("prior") is not None and not isinstance(config["prior"], dict):
         raise ConfigError("prior: expected a mapping such as {name: gaussian}.")
     optimizers = config.get("optimizers") or {}
     if not isinstance(optimizers, dict):
-        raise ConfigError(f"optimizers: expected a mapping with keys {list(cls.optimizer_names)}.")
-    check_keys(f"optimizers ({cls.__name__})", optimizers, cls.optimizer_names)
-    config["optimizers"] = {p: _optimizer_spec(p, s) for p, s in optimizers.items()}
+        raise ConfigError(f"optimizers: expected a mapping with keys {list(info.optimizer_names)}.")
+    check_keys(f"optimizers ({info.name})", optimizers, info.optimizer_names)
+    config["optimizers"] = {p: optimizer_spec(f"optimizers.{p}", s) for p, s in optimizers.items()}
     config["train"] = validate_train(config.get("train"))
     return config
 

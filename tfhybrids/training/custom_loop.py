@@ -6,34 +6,37 @@ model's own `train_step` and `test_step` through `strategy.run` and reduces thei
 so every model trains under every strategy with one implementation of its training logic. It
 drives the same Keras callbacks as `fit` (progress bar, TensorBoard, checkpoints).
 
-Each worker builds the same global-batch stream and keeps its own slice of every global batch
-(`distribute_datasets_from_function`), so replica r sees rows [r*b, (r+1)*b) of the global
-batch: the rows, and hence the noise slices, one device would give it.
+Each worker keeps its own slice of every global batch (`distribute_datasets_from_function`),
+so replica r sees rows [r*b, (r+1)*b) of the global batch: the rows, and hence the noise
+slices, one device would give it. The training stream is built per worker for its slice
+(`data_stream.train_stream(..., shard=...)`), so a source with random access reads only that
+slice; other datasets are read whole by every worker, which keeps its slice.
 """
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-
-def _slice_for_pipeline(dataset, context):
-    pipelines = context.num_input_pipelines
-    index = context.input_pipeline_id
-
-    def take_slice(*batch):
-        def one(t):
-            local = tf.shape(t)[0] // pipelines
-            return t[index * local:(index + 1) * local]
-
-        return tf.nest.map_structure(one, batch if len(batch) > 1 else batch[0])
-
-    return dataset.map(take_slice)
+from tfhybrids.training.checkpoints import evaluation_noise
+from tfhybrids.training.data_stream import keep_rows
 
 
 def distribute(strategy, dataset):
-    """A distributed dataset in which each worker keeps its slice of each global batch."""
-    return strategy.distribute_datasets_from_function(
-        lambda context: _slice_for_pipeline(dataset, context))
+    """A distributed dataset in which each worker gets its slice of each global batch.
+
+    Args:
+        strategy: tf.distribute.Strategy.
+        dataset: tf.data.Dataset of global batches (each worker reads it and keeps its slice),
+            or a function `shard -> dataset` that builds input pipeline `index` of `count`'s
+            slice itself, `shard = (index, count)`.
+    """
+    def pipeline(context):
+        shard = (context.input_pipeline_id, context.num_input_pipelines)
+        if callable(dataset):
+            return dataset(shard)
+        return keep_rows(dataset, *shard)
+
+    return strategy.distribute_datasets_from_function(pipeline)
 
 
 def _reduce_logs(strategy, per_replica_logs):
@@ -63,7 +66,10 @@ def evaluate(model, strategy, dataset, steps):
 
 def fit(model, strategy, stream, epochs, steps_per_epoch, initial_epoch=0, callbacks=(),
         validation_data=None, validation_steps=None, verbose=1):
-    """Trains like `model.fit` under any strategy; returns the History callback."""
+    """Trains like `model.fit` under any strategy; returns the History callback.
+
+    `stream` is a dataset of global batches or a function of the shard (see `distribute`).
+    """
     iterator = iter(distribute(strategy, stream))
 
     @tf.function
@@ -88,7 +94,8 @@ def fit(model, strategy, stream, epochs, steps_per_epoch, initial_epoch=0, callb
                 break
         epoch_logs = dict(logs)
         if validation_data is not None and validation_steps:
-            val_logs = evaluate(model, strategy, validation_data, validation_steps)
+            with evaluation_noise(model):
+                val_logs = evaluate(model, strategy, validation_data, validation_steps)
             epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
         callback_list.on_epoch_end(epoch, epoch_logs)
         if model.stop_training:

@@ -14,7 +14,9 @@ A run directory holds:
 
 import contextlib
 import datetime
+import json
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -24,43 +26,33 @@ import yaml
 from tfhybrids.errors import ConfigError, TrainingError
 from tfhybrids.evaluation import plots
 from tfhybrids.evaluation.latent import prior_coverage
+from tfhybrids.evaluation.two_sample import mmd_against_null
 from tfhybrids.export import export_model
 from tfhybrids.training.callbacks import (
     EpochCheckpoint,
+    EvaluationNoise,
     FaultPoints,
     ImageSummaries,
     NonFiniteGuard,
+    TensorBoard,
     latent_codes,
     model_pictures,
 )
-from tfhybrids.training.checkpoints import CheckpointStore, fault_point, write_json_atomic
+from tfhybrids.training.checkpoints import (
+    RUN_FILE,
+    CheckpointStore,
+    check_workdir,
+    completed_message,
+    completed_run,
+    evaluation_noise,
+    fault_point,
+    write_json_atomic,
+)
 from tfhybrids.training.config import model_class
 from tfhybrids.training import custom_loop
 from tfhybrids.training.data_stream import batches_per_data_epoch, train_stream
 from tfhybrids.training.strategies import is_chief, make_strategy, needs_custom_loop
 from tfhybrids.validation import check_int
-
-RUN_FILE = "run.json"
-
-
-def _check_workdir(workdir, cls):
-    """Refuses a workdir that holds a run of another model class."""
-    path = os.path.join(workdir, RUN_FILE)
-    if not os.path.exists(path):
-        return
-    import json
-
-    try:
-        with open(path) as f:
-            previous = json.load(f).get("model_class")
-    except (OSError, ValueError):
-        previous = None
-    if previous and previous != cls.__name__:
-        raise TrainingError(
-            f"{workdir} holds a run of {previous}, not {cls.__name__}; use another --workdir "
-            "or delete that one."
-        )
-
 
 def build_model(config, element_shape, num_classes=None, strategy=None):
     """Builds the prior and the compiled model of a validated config for data of a shape."""
@@ -101,8 +93,14 @@ def build_run(config, strategy=None):
     return bundle, model, strategy
 
 
-def train(config, workdir, log=print):
+def train(config, workdir, log=print, retrain=False):
     """Trains the model of `config` in `workdir`, resuming from its last checkpoint.
+
+    Everything that can go wrong with the config or the data (the prior, the data source, the
+    model's own checks) goes wrong while the run is built, before the workdir is touched. A
+    run that already completed `train.epochs` epochs is left as it is (its metrics are
+    returned) unless `retrain` is set, which starts it over from epoch 0 in the same workdir
+    (its checkpoints and logs are deleted; the export gets a new version).
 
     Under a multi-worker strategy every worker runs this with the same config and workdir (a
     shared file system); only the chief writes to the workdir.
@@ -111,18 +109,31 @@ def train(config, workdir, log=print):
         config: dict. A validated config (see training.config.load_config).
         workdir: str. The run directory.
         log: callable. Where progress messages go.
+        retrain: bool. Train a completed run again from scratch. Defaults to False.
 
     Returns:
         dict: the metrics written to metrics.json.
     """
     cls = model_class(config["model"])
     train_settings = config["train"]
+    check_workdir(workdir, cls.__name__)
+    if not retrain and completed_run(workdir, train_settings["epochs"]) is not None:
+        log(completed_message(workdir, train_settings["epochs"]))
+        with open(os.path.join(workdir, "metrics.json")) as f:
+            return json.load(f)
     # The strategy first: a multi-worker strategy must exist before TensorFlow runs any op.
     strategy = make_strategy(train_settings["strategy"], train_settings["num_devices"])
     chief = is_chief(strategy)
+    if train_settings["deterministic"]:
+        tf.config.experimental.enable_op_determinism()
+    with dtype_policy(train_settings["mixed_precision"]):
+        bundle, model, strategy = build_run(config, strategy)
+    log(f"Training {cls.__name__} on {bundle.name} in {workdir}")
     if chief:
+        if retrain:
+            for name in ("checkpoints", "logs"):
+                shutil.rmtree(os.path.join(workdir, name), ignore_errors=True)
         os.makedirs(workdir, exist_ok=True)
-        _check_workdir(workdir, cls)
         write_json_atomic(os.path.join(workdir, RUN_FILE), {
             "model_class": cls.__name__,
             "started": datetime.datetime.now(datetime.timezone.utc).isoformat(
@@ -130,10 +141,6 @@ def train(config, workdir, log=print):
         })
         with open(os.path.join(workdir, "config.yaml"), "w") as f:
             yaml.safe_dump(config, f, sort_keys=False)
-    if train_settings["deterministic"]:
-        tf.config.experimental.enable_op_determinism()
-    with dtype_policy(train_settings["mixed_precision"]):
-        bundle, model, strategy = build_run(config, strategy)
 
     store = CheckpointStore(os.path.join(workdir, "checkpoints"),
                             keep=train_settings["keep_checkpoints"])
@@ -145,11 +152,10 @@ def train(config, workdir, log=print):
 
     logs_dir = os.path.join(workdir, "logs")
     callbacks = [NonFiniteGuard(store, skip=train_settings["on_nonfinite"] == "skip_batch",
-                                log=log)]
+                                log=log), EvaluationNoise()]
     if chief:
         callbacks += [
-            keras.callbacks.TensorBoard(log_dir=logs_dir, write_graph=False,
-                                        update_freq="epoch"),
+            TensorBoard(log_dir=logs_dir, write_graph=False, update_freq="epoch"),
             ImageSummaries(os.path.join(logs_dir, "images"), bundle,
                            every=train_settings["image_every"]),
             EpochCheckpoint(store),
@@ -158,19 +164,25 @@ def train(config, workdir, log=print):
         callbacks.append(FaultPoints())
     steps_per_epoch = train_settings["steps_per_epoch"] or batches_per_data_epoch(bundle)
     if initial_epoch < epochs:
-        stream = train_stream(bundle, train_settings["seed"],
-                              start_step=initial_epoch * steps_per_epoch,
-                              shuffle_buffer=config["data"].get("shuffle_buffer", 10000))
+        def stream(shard=None):
+            return train_stream(bundle, train_settings["seed"],
+                                start_step=initial_epoch * steps_per_epoch,
+                                shuffle_buffer=config["data"].get("shuffle_buffer", 10000),
+                                shard=shard)
+
         if needs_custom_loop(strategy):
+            # Each worker builds the stream of its own rows (and reads only those).
             custom_loop.fit(model, strategy, stream, epochs, steps_per_epoch,
                             initial_epoch=initial_epoch, callbacks=callbacks,
                             validation_data=_even_test_batches(bundle),
                             validation_steps=bundle.num_test // bundle.batch_size,
                             verbose=train_settings["verbose"])
         else:
-            model.fit(stream, epochs=epochs, initial_epoch=initial_epoch,
+            model.fit(stream(), epochs=epochs, initial_epoch=initial_epoch,
                       steps_per_epoch=steps_per_epoch, validation_data=bundle.test,
                       shuffle=False, callbacks=callbacks, verbose=train_settings["verbose"])
+        if "train" in bundle.indexed:
+            log(f"Read {bundle.indexed['train'].examples_read} train examples by index.")
     metrics = finish(model, bundle, config, workdir, log, strategy=strategy, chief=chief)
     if needs_custom_loop(strategy):
         # Workers leave together: one that exits while the chief still writes can leave the
@@ -218,7 +230,8 @@ def plain_copy(model, config):
 
 def _apply_configured_learning_rates(model, config):
     """The checkpoint restores each optimizer's learning rate; the config's value wins, so a
-    run can be resumed with a new learning rate."""
+    run can be resumed with a new learning rate. (A schedule is rebuilt from the config and
+    follows the restored step count of its optimizer.)"""
     for name, spec in config["optimizers"].items():
         rate = spec["config"].get("learning_rate")
         optimizer = getattr(model, name)
@@ -227,20 +240,48 @@ def _apply_configured_learning_rates(model, config):
             inner.learning_rate.assign(rate)
 
 
+# The two-sample check of the test codes against the prior: at most this many codes, against
+# this many prior samples, beside this many null pairs (fixed seeds: the same figures each time).
+PRIOR_MATCH_CODES = 500
+PRIOR_MATCH_SAMPLES = 500
+PRIOR_MATCH_NULL_DRAWS = 20
+_PRIOR_MATCH_SEED = 20_160_525
+
+
+def prior_match(codes, prior):
+    """MMD^2 (Gaussian kernels at several scales of the prior's median distance) between codes
+    and prior samples, beside its null: the same statistic between two prior samples of the
+    same sizes (`two_sample.mmd_against_null`)."""
+    codes = np.asarray(codes)[:PRIOR_MATCH_CODES]
+    num_draws = 1 + 2 * PRIOR_MATCH_NULL_DRAWS
+    draws = prior.sample(num_draws * PRIOR_MATCH_SAMPLES, tf.constant([_PRIOR_MATCH_SEED, 0]))
+    draws = np.reshape(draws.numpy(), (num_draws, PRIOR_MATCH_SAMPLES, -1))
+    return mmd_against_null(codes, draws)
+
+
 def evaluate_run(model, bundle, strategy=None):
-    """Test-set losses plus, where the prior has components, how the codes fill them."""
-    if strategy is not None and needs_custom_loop(strategy):
-        results = custom_loop.evaluate(model, strategy, _even_test_batches(bundle),
-                                       bundle.num_test // bundle.batch_size)
-    else:
-        results = model.evaluate(bundle.test, return_dict=True, verbose=0)
+    """Test-set losses plus, where the prior has components, how the codes fill them and how
+    far they are from prior samples.
+
+    The losses are computed with the fixed evaluation noise (`checkpoints.evaluation_noise`),
+    so they equal the last epoch's validation losses and what `tfhybrids evaluate` reports.
+    """
+    with evaluation_noise(model):
+        if strategy is not None and needs_custom_loop(strategy):
+            results = custom_loop.evaluate(model, strategy, _even_test_batches(bundle),
+                                           bundle.num_test // bundle.batch_size)
+        else:
+            results = model.evaluate(bundle.test, return_dict=True, verbose=0)
     metrics = {"test": {k: float(v) for k, v in results.items()}}
     prior = getattr(model, "prior", None)
     if hasattr(model, "encode_outputs") and prior is not None:
         means = prior.component_means()
         if means is not None:
             x, _ = bundle.arrays("test")
-            metrics["prior_coverage"] = prior_coverage(latent_codes(model, x), means)
+            codes = latent_codes(model, x)
+            metrics["prior_coverage"] = prior_coverage(codes, means)
+            if prior.name != "categorical" and codes.shape[1] == prior.latent_dim:
+                metrics["prior_match"] = prior_match(codes, prior)
     return metrics
 
 
@@ -274,9 +315,20 @@ def finish(model, bundle, config, workdir, log=print, strategy=None, chief=True)
         log(f"Exported SavedModel to {path}")
     fault_point("before_metrics")
     write_json_atomic(os.path.join(workdir, "metrics.json"), metrics)
-    log(f"Test metrics: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics["test"].items()))
+    log("Test metrics: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics["test"].items())
+        + " (the test split with fixed evaluation noise: the last epoch's val_ figures)")
     if "prior_coverage" in metrics:
         coverage = metrics["prior_coverage"]
         log(f"Prior coverage: {coverage['components_filled']}/{coverage['num_components']} "
-            f"components filled, shares {coverage['min_share']:.3f}-{coverage['max_share']:.3f}")
+            f"components filled (holding >= {coverage['filled_threshold']:.3f} of the codes "
+            f"each); shares {coverage['min_share']:.3f}-{coverage['max_share']:.3f}: "
+            + " ".join(f"{share:.3f}" for share in coverage["shares"]))
+    if "prior_match" in metrics:
+        match = metrics["prior_match"]
+        log(f"Codes vs prior: MMD^2 {match['mmd2']:.4f} (sum of Gaussian kernels, bandwidths "
+            + ", ".join(f"{b:.2f}" for b in match["bandwidths"])
+            + f"; {match['num_samples']} test codes vs "
+            f"{match['num_reference']} prior samples); two prior samples of these sizes give "
+            f"{match['null_mean']:.4f} on average, 95th percentile {match['null_p95']:.4f} "
+            f"({match['num_null_draws']} draws)")
     return metrics
