@@ -205,6 +205,9 @@ def network_settings(config_path, element_shape, num_classes=None):
 
     config = load_config(config_path)
     settings = {k: v for k, v in config["model"].items() if k != "class"}
+    if num_classes is not None:
+        # As the trainer gives it to the conditional models: from the data.
+        settings.setdefault("num_classes", num_classes)
     latent_dim = settings.get("latent_dim")
     prior = None if latent_dim is None else make_prior(
         config.get("prior") or {"name": "gaussian"}, latent_dim=latent_dim)

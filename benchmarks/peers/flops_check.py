@@ -133,7 +133,11 @@ def main(argv=None):
 
     for name, result in results.items():
         batch = result["batch"]
-        nets = torch_nets.build_networks(result["networks"])
+        try:
+            nets = torch_nets.build_networks(result["networks"])
+        except ValueError as error:
+            print(f"{name}: not built in PyTorch ({error})")
+            continue
         for net_name, net in nets.items():
             net.train()
             x = network_input(result["networks"][net_name], batch)

@@ -26,6 +26,17 @@ ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "elu": 
 OUTPUT_ACTIVATIONS = {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "linear": nn.Identity}
 
 
+def same_padding(kernel):
+    """(padding, output_padding) of a stride-2 layer sized as TensorFlow's 'same' sizes it:
+    a convolution halves the size (rounding up), a transposed convolution doubles it. With an
+    even kernel that is padding (k - 2) / 2 on each side; with an odd one, (k - 1) / 2, and
+    one output padding row and column for the transposed convolution. (TensorFlow pads an odd
+    total on the bottom and right; the sizes, and so the FLOPs, are the same.)"""
+    if kernel % 2 == 0:
+        return (kernel - 2) // 2, 0
+    return (kernel - 1) // 2, 1
+
+
 def _check_supported(spec, name):
     unsupported = [key for key in ("dropout", "joint_units") if spec.get(key)]
     if unsupported:
@@ -49,8 +60,7 @@ class ConvTrunk(nn.Module):
         for i, filters in enumerate(spec["filters"]):
             batch_norm = spec["batch_norm"] and i > 0
             layers.append(nn.Conv2d(channels, filters, spec["kernel_size"], stride=2,
-                                    padding=(spec["kernel_size"] - 2) // 2 if spec["kernel_size"] % 2 == 0
-                                    else spec["kernel_size"] // 2,
+                                    padding=same_padding(spec["kernel_size"])[0],
                                     bias=not spec["batch_norm"] or i == 0))
             if batch_norm:
                 layers.append(nn.BatchNorm2d(filters))
@@ -101,10 +111,7 @@ class ConvDecoder(nn.Module):
             nn.Linear(input_dim, math.prod(self.start), bias=not batch_norm),
             *([nn.BatchNorm1d(math.prod(self.start))] if batch_norm else []), activation())
         kernel = spec["kernel_size"]
-        # TensorFlow's 'same' transposed convolution at stride 2 doubles the size: with an
-        # even kernel that is padding (k - 2) / 2; with an odd one, (k - 1) / 2 plus 1 output
-        # padding.
-        padding, extra = ((kernel - 2) // 2, 0) if kernel % 2 == 0 else ((kernel - 1) // 2, 1)
+        padding, extra = same_padding(kernel)
         layers = []
         for previous, f in zip(filters, filters[1:]):
             layers.append(nn.ConvTranspose2d(previous, f, kernel, stride=2, padding=padding,
@@ -125,6 +132,9 @@ def build_network(settings):
     """A PyTorch module from one entry of `network_settings` ({"role", "spec", "io"})."""
     role, spec, io = settings["role"], settings["spec"], settings["io"]
     _check_supported(spec, role)
+    if isinstance(io.get("input_shape"), dict) or isinstance(io.get("input_dim"), dict):
+        raise ValueError(f"{role}: the PyTorch builders do not build joint (several-input) "
+                         f"networks, got inputs {io.get('input_shape') or io.get('input_dim')}.")
     if role in ("encoder", "discriminator"):
         shape = io["input_shape"]
         output_dim = io.get("output_dim", 1)
@@ -142,7 +152,11 @@ def build_network(settings):
 
 
 def build_networks(networks):
-    """{name: module} for a config's `network_settings`."""
+    """{name: module} for a config's `network_settings`.
+
+    Raises:
+        ValueError: for a network these builders do not support (the message says which).
+    """
     return {name: build_network(settings) for name, settings in networks.items()}
 
 
