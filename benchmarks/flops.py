@@ -211,7 +211,10 @@ def network_settings(config_path, element_shape, num_classes=None):
     latent_dim = settings.get("latent_dim")
     prior = None if latent_dim is None else make_prior(
         config.get("prior") or {"name": "gaussian"}, latent_dim=latent_dim)
-    io = model_class(config["model"]).network_io(settings, element_shape, num_classes, prior)
+    try:
+        io = model_class(config["model"]).network_io(settings, element_shape, num_classes, prior)
+    except NotImplementedError:  # a model that builds its own networks (CycleGAN)
+        return {}
     networks = {}
     for name, (role, kwargs) in io.items():
         spec = settings.get(name)
@@ -275,9 +278,9 @@ def main(argv=None):
             results[name]["profiler"] = profiler_flops(model, batch)
             line += f"  (TF profiler: {results[name]['profiler'] / 1e9:.3f})"
         print(line, flush=True)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+        if args.json:  # after every config, so that an interrupted run keeps the counts
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=1)
     return 0
 
 
