@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from model_harness import ModelContract, make_batch, make_dataset, make_model, snapshot
 from tfhybrids.errors import ConfigError, DataError
+from tfhybrids.models.base import Batch
 
 TINY_MLP = {"type": "mlp", "hidden_units": [16]}
 TINY_CONV = {"type": "conv", "filters": [4, 8]}
@@ -57,7 +58,7 @@ def test_discriminator_loss_uses_prior_samples_as_real():
     for variable in model.discriminator.trainable_variables:
         variable.assign(tf.zeros_like(variable))
     model.discriminator.layers[-1].bias.assign([20.0])
-    d_loss = model._discriminator_loss(tf.constant(x), training=False)
+    d_loss = model.discriminator_loss(Batch(tf.constant(x)), training=False)
     np.testing.assert_allclose(d_loss, 20.0, atol=1e-3)
 
 
@@ -69,14 +70,8 @@ def test_prior_of_another_dimension_is_refused():
         make_model(case)
 
 
-def test_docstring_names_the_optimizer_departure_from_the_paper():
-    from tfhybrids.models import AAE
-
-    assert "SGD with momentum" in AAE.__doc__ and "Adam" in AAE.__doc__
-
-
 def test_a_component_with_one_stray_code_is_not_filled():
-    from tfhybrids.evaluation.latent import prior_coverage
+    from tfhybrids.coverage import prior_coverage
 
     means = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
     # 40 codes: 13 + 13 + 13 near the first three means, one stray code at the fourth.
@@ -92,7 +87,7 @@ def test_a_component_with_one_stray_code_is_not_filled():
 
 
 def test_mmd_against_null_tells_prior_like_codes_from_shifted_ones():
-    from tfhybrids.evaluation.two_sample import mmd_against_null
+    from tfhybrids.two_sample import mmd_against_null
     from tfhybrids.priors import make_prior
 
     prior = make_prior({"name": "gaussian_mixture"}, latent_dim=2)
@@ -116,3 +111,9 @@ def test_mmd_against_null_tells_prior_like_codes_from_shifted_ones():
     assert bad["mmd2"] > 3 * good["null_p95"] and bad["p_value"] < 0.1
     with pytest.raises(DataError, match="at least as large"):
         mmd_against_null(np.zeros((1001, 2)), draws)
+
+
+def test_docstring_names_the_optimizer_departure_from_the_paper():
+    from tfhybrids.models import AAE
+
+    assert "SGD with momentum" in AAE.__doc__ and "Adam" in AAE.__doc__

@@ -9,6 +9,7 @@ from model_harness import (
     make_batch, make_dataset, make_model, snapshot,
 )
 from tfhybrids.errors import ConfigError
+from tfhybrids.models.base import Batch
 
 TINY_MLP = {"type": "mlp", "hidden_units": [16]}
 TINY_CONV = {"type": "conv", "filters": [4, 8]}
@@ -97,13 +98,13 @@ def test_code_scale_is_the_root_mean_posterior_variance_without_gradient():
 def test_discriminator_and_generator_losses_ignore_the_vae_decoder():
     case = MLP_CASE
     x, _ = make_batch(case)
-    reference = make_model(case)._terms(tf.constant(x), training=False)
+    reference = make_model(case).player_losses(Batch(tf.constant(x)), training=False)
     # A freshly built twin (same seed, so the same draws) with another VAE decoder: only the
     # VAE's reconstruction term may change.
     model = make_model(case)
     for variable in model.decoder.trainable_variables:
         variable.assign(variable + 0.5)
-    terms = model._terms(tf.constant(x), training=False)
+    terms = model.player_losses(Batch(tf.constant(x)), training=False)
     for key in ("d_loss", "g_loss", "latent_loss", "kl_loss"):
         np.testing.assert_allclose(terms[key], reference[key], rtol=1e-5, err_msg=key)
     assert not np.allclose(terms["recon_loss"], reference["recon_loss"])
@@ -167,6 +168,7 @@ def test_noise_dim_zero_means_a_generator_of_the_code_alone():
     model = make_model(case)
     assert set(model.generator.input) == {"code"} and model.noise_dim == 0
     x, _ = make_batch(case)
+    model.run_eagerly = True  # one step: tracing would cost more than it saves
     history = model.fit(make_dataset(case, num_batches=1), epochs=1, verbose=0).history
     assert all(np.isfinite(values[-1]) for values in history.values())
     mean, _ = model.encode(x)

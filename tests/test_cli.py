@@ -29,6 +29,17 @@ def _tensor_tags(directory):
     return tags
 
 
+def _steps(directory, tag):
+    steps = []
+    for name in sorted(os.listdir(directory)):
+        accumulator = event_accumulator.EventAccumulator(
+            os.path.join(directory, name), size_guidance={"tensors": 0})
+        accumulator.Reload()
+        if tag in accumulator.Tags()["tensors"]:
+            steps += [e.step for e in accumulator.Tensors(tag)]
+    return steps
+
+
 def _last_scalar(directory, tag):
     values = []
     for name in sorted(os.listdir(directory)):
@@ -78,6 +89,9 @@ def test_tensorboard_has_losses_and_pictures(aae_run):
     assert {"samples", "reconstructions", "latent"} <= _tensor_tags(os.path.join(logs, "images"))
     value, steps = _last_scalar(os.path.join(logs, "train"), "epoch_recon_loss")
     assert np.isfinite(value) and steps == [0, 1]
+    # An epoch's pictures sit at the step of its losses.
+    for tag in ("samples", "reconstructions", "latent"):
+        assert _steps(os.path.join(logs, "images"), tag) == steps, tag
 
 
 def test_rerun_resumes_from_the_last_checkpoint(aae_run, capsys):

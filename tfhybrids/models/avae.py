@@ -4,15 +4,17 @@ import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
-from tfhybrids.export.saved_model import _from_model_range, _is_images, _to_model_range
-from tfhybrids.models.base import HybridModel, output_activation, register_model
+from tfhybrids.models.base import (
+    HybridModel, LatentPrior, data_name, from_model_range, output_activation, register_model,
+    seed_pair, simultaneous, to_model_range,
+)
 from tfhybrids.validation import check_float, check_int
 
 DEFAULT_NOISE_DIM = 16
 
 
 @register_model
-class AVAE(HybridModel):
+class AVAE(LatentPrior, HybridModel):
     """Adversarial variational autoencoder (Plumerault, Le Borgne & Hudelot 2020, ICPR,
     arXiv 2012.11551).
 
@@ -29,9 +31,12 @@ class AVAE(HybridModel):
       with one encoder standard deviation sigma_e; its optimum mu_e(x_hat*(z)) =
       sqrt(1 - sigma_e^2) z gives mu_e of generated images the distribution of mu_e of real
       ones, N(0, I - sigma_e^2), "for z ~ p(z)".
-    - Which z: prior samples. The authors' training step draws z ~ N(0, I) for the generator
-      and applies L_Z to G(z); only at evaluation ("generator reconstructions") is G fed the
-      encoder's code of a real image.
+    - Which z: the poster derives L_Z as a reconstruction error between x_hat(z) and the real
+      images x whose code is z (a term g(x) = sqrt(1 - sigma_e^2) z / sigma_e, z drawn by the
+      encoder from x); g depends on x only through z, so L_Z is a function of z alone, and the
+      authors' training step applies it to prior samples: z ~ N(0, I), x_hat = G(z) (the same
+      thing in expectation when the encoder's aggregate posterior matches the prior). Only at
+      evaluation ("generator reconstructions") is G fed the encoder's code of a real image.
     - G's inputs: the poster writes the generator as a function of z alone (x_hat*(z)); the
       released code feeds it [z, xi], xi ~ N(0, I) with as many dimensions as z. This model
       follows the code by default (`noise_dim` 16, the shipped config's latent size);
@@ -128,14 +133,10 @@ class AVAE(HybridModel):
     def __init__(self, encoder, decoder, generator, discriminator, latent_dim,
                  noise_dim=DEFAULT_NOISE_DIM, prior=None, beta=1.0, observation_std=0.1,
                  latent_weight=1.0, seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.generator = generator
-        self.discriminator = discriminator
+        super().__init__(seed=seed, encoder=encoder, decoder=decoder, generator=generator,
+                         discriminator=discriminator, prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
         self.noise_dim = check_int("model", "noise_dim", noise_dim, minimum=0)
-        self.prior = prior
         self.beta = check_float("model", "beta", beta, minimum=0.0)
         self.observation_std = check_float("model", "observation_std", observation_std,
                                            minimum=0.0, exclusive_minimum=True)
@@ -217,22 +218,16 @@ class AVAE(HybridModel):
         mean, _ = self.encode(x, training=training)
         return self.decoder(mean, training=training)
 
-    def sample_prior(self, num, seed):
-        if self.prior is None:
-            return tf.random.stateless_normal([num, self.latent_dim], seed=seed)
-        return self.prior.sample(num, seed)
-
     def extra_serving_functions(self):
-        data_name = "images" if _is_images(self) else "points"
-        data_spec = tf.TensorSpec([None, *self.image_shape], tf.float32, name=data_name)
+        data = data_name(self)
+        data_spec = tf.TensorSpec([None, *self.image_shape], tf.float32, name=data)
         seed_spec = tf.TensorSpec([None], tf.int64, name="seeds")
 
         def generate(seeds):
             def one(seed):
                 # A 64-bit seed folded into the two halves of a stateless seed; the noise
                 # uses a second seed derived from it, so each seed gives one (z, xi).
-                pair = tf.stack([tf.cast(seed % 2147483647, tf.int32),
-                                 tf.cast(seed // 2147483647, tf.int32)])
+                pair = seed_pair(seed)
                 z = self.sample_prior(1, pair)[0]
                 xi = tf.random.stateless_normal(
                     [self.noise_dim], seed=tf.random.experimental.stateless_fold_in(pair, 1))
@@ -241,11 +236,11 @@ class AVAE(HybridModel):
             z, xi = tf.map_fn(one, tf.cast(seeds, tf.int64), fn_output_signature=(
                 tf.TensorSpec([self.latent_dim], tf.float32),
                 tf.TensorSpec([self.noise_dim], tf.float32)))
-            return {data_name: _from_model_range(self, self.generator_images(z, xi)), "codes": z}
+            return {data: from_model_range(self, self.generator_images(z, xi)), "codes": z}
 
         def vae_reconstruct(inputs):
-            x = _to_model_range(self, inputs)
-            return {data_name: _from_model_range(self, self.vae_reconstruction(x))}
+            x = to_model_range(self, inputs)
+            return {data: from_model_range(self, self.vae_reconstruction(x))}
 
         return {"generate": (generate, [seed_spec]),
                 "vae_reconstruct": (vae_reconstruct, [data_spec])}
@@ -293,37 +288,27 @@ class AVAE(HybridModel):
 
     def _draws(self, local_batch):
         eps = self.normal_noise(local_batch, [self.latent_dim])
-        if self.prior is None:
-            z = self.normal_noise(local_batch, [self.latent_dim])
-        else:
-            z = self.prior_samples(self.prior, local_batch)
+        z = self.prior_samples_or_noise(local_batch)
         noise = self.normal_noise(local_batch, [self.noise_dim]) if self.noise_dim else None
         return eps, z, noise
 
-    def _terms(self, x, training):
-        eps, z, noise = self._draws(tf.shape(x)[0])
-        vae = self.vae_terms(x, eps, training)
-        terms = self.gan_terms(x, z, noise, self.code_scale(vae.pop("variance")), training)
+    def player_losses(self, batch, training):
+        """Every per-example term of one forward pass: the VAE's and the GAN's."""
+        eps, z, noise = self._draws(tf.shape(batch.x)[0])
+        vae = self.vae_terms(batch.x, eps, training)
+        terms = self.gan_terms(batch.x, z, noise, self.code_scale(vae.pop("variance")),
+                               training)
         terms.update(vae)
         return terms
 
-    def train_step(self, data):
-        x, _ = self.unpack(data)
+    def phases(self):
         # One forward pass, then each player descends its own loss (simultaneous updates).
-        with tf.GradientTape(persistent=True) as tape:
-            terms = self._terms(x, training=True)
-            vae_loss = self.reduce(terms["recon_loss"] + self.beta * terms["kl_loss"])
-            g_loss = self.reduce(terms["g_loss"] + self.latent_weight * terms["latent_loss"])
-            d_loss = self.reduce(terms["d_loss"])
-        self.minimize(tape, vae_loss, "vae_optimizer")
-        self.minimize(tape, g_loss, "generator_optimizer")
-        self.minimize(tape, d_loss, "discriminator_optimizer")
-        del tape
-        return self.update_trackers(terms)
-
-    def test_step(self, data):
-        x, _ = self.unpack(data)
-        return self.update_trackers(self._terms(x, training=False))
+        return [simultaneous(
+            self.player_losses,
+            vae_optimizer=lambda terms: terms["recon_loss"] + self.beta * terms["kl_loss"],
+            generator_optimizer=lambda terms: (terms["g_loss"]
+                                               + self.latent_weight * terms["latent_loss"]),
+            discriminator_optimizer="d_loss")]
 
     def player_variables(self, optimizer_name):
         if optimizer_name == "vae_optimizer":
@@ -332,16 +317,3 @@ class AVAE(HybridModel):
             return self.generator.trainable_variables
         return self.discriminator.trainable_variables
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._networks_config())
-        config.update({
-            "latent_dim": self.latent_dim,
-            "noise_dim": self.noise_dim,
-            "prior": None if self.prior is None else self.prior.get_config(),
-            "beta": self.beta,
-            "observation_std": self.observation_std,
-            "latent_weight": self.latent_weight,
-            "seed": self.seed,
-        })
-        return config

@@ -24,9 +24,9 @@ import tensorflow as tf
 import yaml
 
 from tfhybrids.errors import ConfigError, TrainingError
-from tfhybrids.evaluation import plots
-from tfhybrids.evaluation.latent import prior_coverage
-from tfhybrids.evaluation.two_sample import mmd_against_null
+from tfhybrids import plots
+from tfhybrids.coverage import prior_coverage
+from tfhybrids.two_sample import mmd_against_null
 from tfhybrids.export import export_model
 from tfhybrids.training.callbacks import (
     EpochCheckpoint,
