@@ -65,6 +65,8 @@ DEFAULT_VENV = "/work/torchvenv"
 LATENT_DIM = 16
 FILTERS = {"full": pythae_keras.PYTHAE_FILTERS, "small": (16, 32, 64, 128)}
 MODEL_NAMES = {"vae": "VAE", "aae": "AAE", "vae_gan": "VAE/GAN"}
+# tfhybrids-only variants, timed after the model whose PyTorch figures they are compared with
+VARIANTS = {"aae": ("aae_shared", "AAE, regularisation_pass: shared")}
 # Largest error allowed, relative to the largest magnitude of the PyTorch figure (of the
 # network's outputs, of its gradients): fp32 sums
 # taken in another order differ by about 1e-6 of it.
@@ -220,7 +222,8 @@ def check_equivalence(worker, filters, images, work, batch=16, seed=1, verbose=F
 
 def tfhybrids_model(name, filters, policy, seed=0):
     """tfhybrids' VAE, AAE or VAEGAN around the Keras copies, compiled with Adam 1e-4 (pythae's
-    default) for every player, built under the dtype policy `policy`."""
+    default) for every player, built under the dtype policy `policy`. "aae_shared" is the AAE
+    with `regularisation_pass="shared"`."""
     from tfhybrids.models import AAE, VAE, VAEGAN
     from tfhybrids.priors import make_prior
     from tfhybrids.training.runner import dtype_policy
@@ -231,10 +234,11 @@ def tfhybrids_model(name, filters, policy, seed=0):
         if name == "vae":
             model = VAE(pythae_keras.encoder(filters, LATENT_DIM), decoder, LATENT_DIM,
                         likelihood="gaussian", observation_std=1.0, seed=seed)
-        elif name == "aae":
+        elif name in ("aae", "aae_shared"):
             model = AAE(pythae_keras.encoder(filters, LATENT_DIM, log_variance=False), decoder,
                         pythae_keras.latent_discriminator(LATENT_DIM),
-                        make_prior({"name": "gaussian"}, LATENT_DIM), LATENT_DIM, seed=seed)
+                        make_prior({"name": "gaussian"}, LATENT_DIM), LATENT_DIM, seed=seed,
+                        regularisation_pass="shared" if name == "aae_shared" else "per_phase")
         else:
             model = VAEGAN(pythae_keras.encoder(filters, LATENT_DIM), decoder,
                            pythae_keras.discriminator(filters), LATENT_DIM,
@@ -328,13 +332,20 @@ def ratios(a, b):
     return [x / y for x, y in zip(a, b)] if a and b else []
 
 
+def label(model):
+    for base, (variant, text) in VARIANTS.items():
+        if model == variant:
+            return text
+    return MODEL_NAMES[model]
+
+
 def write_table(args, rates, gemm, gflop_step, errors, header, path):
     rows = []
-    for model in args.models:
+    for model in [m for name in args.models for m in (name, *VARIANTS.get(name, ())[:1])]:
         r = rates[model]
         best_tf = [max(a, b) for a, b in zip(r["tf fp32"], r["tf bf16"])]
         rows.append(
-            f"| {MODEL_NAMES[model]} | {fmt(r['pythae'])} | {fmt(r['tf fp32'])} | "
+            f"| {label(model)} | {fmt(r['pythae'])} | {fmt(r['tf fp32'])} | "
             f"{fmt(r['tf bf16'])} | {fmt(r['torch bf16'])} | "
             f"{fmt(ratios(r['tf fp32'], r['pythae']), 2)} | "
             f"{fmt(ratios(best_tf, r['pythae']), 2)} | "
@@ -435,19 +446,22 @@ def main(argv=None):
             return 0
         stream = training_stream(bundle)
         models, gflop_step = {}, {}
+        tf_names = {name: [name, *VARIANTS.get(name, ())[:1]] for name in args.models}
         for name in args.models:
-            for policy in ("float32", "mixed_bfloat16"):
-                model = tfhybrids_model(name, filters, policy)
-                fit_step_seconds(model, stream, args.warmup)  # traces
-                models[name, policy] = model
-            batch = next(iter(stream.take(1)))
-            gflop_step[name] = flops.train_step_flops(models[name, "float32"], batch) / 1e9
+            for tf_name in tf_names[name]:
+                for policy in ("float32", "mixed_bfloat16"):
+                    model = tfhybrids_model(tf_name, filters, policy)
+                    fit_step_seconds(model, stream, args.warmup)  # traces
+                    models[tf_name, policy] = model
+                batch = next(iter(stream.take(1)))
+                gflop_step[tf_name] = flops.train_step_flops(models[tf_name, "float32"],
+                                                             batch) / 1e9
             for runner in ("pythae", "autocast"):
                 worker("time", model=name, runner=runner, steps=args.warmup)
         print("warm-up done; timing", flush=True)
 
-        rates = {name: {k: [] for k in ("pythae", "torch bf16", "tf fp32", "tf bf16")}
-                 for name in args.models}
+        rates = {tf_name: {k: [] for k in ("pythae", "torch bf16", "tf fp32", "tf bf16")}
+                 for name in args.models for tf_name in tf_names[name]}
         gemm = {k: [] for k in ("tf float32", "tf bfloat16", "torch float32", "torch bfloat16")}
         for round_index in range(args.rounds):
             for dtype in ("float32", "bfloat16"):
@@ -465,8 +479,17 @@ def main(argv=None):
                 }
                 for key, seconds in timed.items():
                     rates[name][key].append(args.batch / float(np.median(seconds)))
-                print(f"round {round_index + 1} {name}: " + ", ".join(
-                    f"{k} {v[-1]:.1f}" for k, v in rates[name].items()) + " images/s", flush=True)
+                for variant in tf_names[name][1:]:
+                    for key, policy in (("tf fp32", "float32"), ("tf bf16", "mixed_bfloat16")):
+                        seconds = fit_step_seconds(models[variant, policy], stream, args.steps)
+                        rates[variant][key].append(args.batch / float(np.median(seconds)))
+                    # compared with the PyTorch figures of the model it varies
+                    for key in ("pythae", "torch bf16"):
+                        rates[variant][key] = rates[name][key]
+                for tf_name in tf_names[name]:
+                    print(f"round {round_index + 1} {tf_name}: " + ", ".join(
+                        f"{k} {v[-1]:.1f}" for k, v in rates[tf_name].items()) + " images/s",
+                        flush=True)
     finally:
         worker.close()
     elapsed = time.time() - started
