@@ -83,6 +83,60 @@ def model_weights(model):
     return [v for v in model.weights if "seed_generator" not in v.path]
 
 
+def unordered_updates_and_reported_losses(model, case):
+    """The pairs (weight update, reported loss computed from that weight) of one traced train
+    step that no data or control edge orders, one way or the other: [(update op name, loss
+    tensor name)], empty when every loss the step reports is computed either before or after
+    each update of a weight it reads.
+
+    Such a loss may be computed by the graph before or after the update, depending on the
+    run (Grappler's rewrites do it under load), so the same seed gives different figures.
+    """
+    reported = []
+    original = model.update_trackers
+
+    def recording(values, *args, **kwargs):
+        reported.extend(t for t in tf.nest.flatten(values) if isinstance(t, tf.Tensor))
+        return original(values, *args, **kwargs)
+
+    model.update_trackers = recording
+    x, y = make_batch(case)
+    try:
+        # Without autograph: tracing is several times faster, and the step has no tensor-
+        # dependent Python control flow.
+        graph = tf.function(model.train_step, autograph=False).get_concrete_function(
+            (tf.TensorSpec(x.shape, tf.float32), tf.TensorSpec(y.shape, tf.int32))).graph
+    finally:
+        del model.update_trackers
+    handles = [v.value.handle for v in model.trainable_variables]
+    weights = {internal.name for external, internal in graph.captures
+               if any(external is handle for handle in handles)}
+    inputs = {op.name: [t.op.name for t in op.inputs] for op in graph.get_operations()}
+    parents = {op.name: inputs[op.name] + [c.name for c in op.control_inputs]
+               for op in graph.get_operations()}
+    updates = {op.name: op.inputs[0].op.name for op in graph.get_operations()
+               if op.type.startswith("Assign") and op.inputs and op.inputs[0].name in weights}
+    assert updates, "found no weight update in the traced train step"
+
+    def ancestors(name, edges=parents):
+        seen, stack = set(), [name]
+        while stack:
+            for parent in edges[stack.pop()]:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return seen
+
+    before = {update: ancestors(update) for update in updates}
+    unordered = []
+    for tensor in reported:
+        after, reads = ancestors(tensor.op.name), ancestors(tensor.op.name, inputs)
+        unordered.extend((update, tensor.name) for update, weight in updates.items()
+                         if weight in reads and tensor.op.name not in before[update]
+                         and update not in after)
+    return unordered
+
+
 class ModelContract:
     """The contract of STYLE.md, checked for every case of a subclass."""
 
