@@ -3,9 +3,8 @@
 import tensorflow as tf
 
 from tfhybrids import losses
-from tfhybrids.errors import ConfigError
 from tfhybrids.models.base import (
-    HybridModel, bernoulli_mean, decoder_io, register_model, sequential,
+    HybridModel, bernoulli_mean, check_prior_dimension, decoder_io, register_model, sequential,
 )
 from tfhybrids.validation import check_choice, check_int
 
@@ -81,14 +80,7 @@ class AAE(HybridModel):
         self.reconstruction_loss = check_choice("model", "reconstruction_loss",
                                                 reconstruction_loss,
                                                 ("squared_error", "bernoulli"))
-        name = type(self).__name__
-        if prior is None:
-            raise ConfigError(f"{name}: a prior is required (e.g. prior: {{name: gaussian}}).")
-        if prior.latent_dim != self.latent_dim:
-            raise ConfigError(
-                f"{name}: the prior has dimension {prior.latent_dim} but latent_dim is "
-                f"{self.latent_dim}; make them equal."
-            )
+        check_prior_dimension(self, prior, required="e.g. prior: {name: gaussian}")
         self.image_shape = tuple(encoder.input_shape[1:])
 
     @classmethod

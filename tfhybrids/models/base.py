@@ -104,6 +104,27 @@ def codes_from_seeds(model, seeds):
                      fn_output_signature=tf.TensorSpec([model.latent_dim], tf.float32))
 
 
+def check_prior_dimension(model, prior, required=None):
+    """Raises ConfigError unless `prior` has the model's `latent_dim`. A model that cannot do
+    without a prior passes `required`, the hint of the error for a missing one."""
+    name = type(model).__name__
+    if prior is None:
+        if required:
+            raise ConfigError(f"{name}: a prior is required ({required}).")
+        return
+    if prior.latent_dim != model.latent_dim:
+        raise ConfigError(f"{name}: the prior has dimension {prior.latent_dim} but latent_dim "
+                          f"is {model.latent_dim}; make them equal.")
+
+
+def check_output_size(model, network, role, size, what):
+    """Raises ConfigError unless `network` (the model's `role`, e.g. "encoder") outputs
+    `size` values; `what` says what they are, e.g. "2 * latent_dim = 8 values"."""
+    if network.output_shape[-1] != size:
+        raise ConfigError(f"{type(model).__name__}: the {role} must output {what}, it outputs "
+                          f"{network.output_shape[-1]}.")
+
+
 DEFAULT_OPTIMIZER = {"class_name": "Adam", "config": {"learning_rate": 1e-3}}
 
 

@@ -5,7 +5,8 @@ import tensorflow as tf
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
 from tfhybrids.models.base import (
-    HybridModel, LatentPrior, bernoulli_mean, decoder_io, register_model, sequential,
+    HybridModel, LatentPrior, bernoulli_mean, check_output_size, decoder_io, register_model,
+    sequential,
 )
 from tfhybrids.validation import check_choice, check_float, check_int
 
@@ -65,11 +66,9 @@ class VAE(LatentPrior, HybridModel):
                                            minimum=0.0, exclusive_minimum=True)
         self.kl_estimator = check_choice("model", "kl_estimator", kl_estimator,
                                          ("auto", "analytic", "monte_carlo"))
-        if encoder.output_shape[-1] != 2 * self.latent_dim:
-            raise ConfigError(
-                f"VAE: the encoder must output 2 * latent_dim = {2 * self.latent_dim} values "
-                f"(mean and log-variance), it outputs {encoder.output_shape[-1]}."
-            )
+        check_output_size(self, encoder, "encoder", 2 * self.latent_dim,
+                          f"2 * latent_dim = {2 * self.latent_dim} values (mean and "
+                          "log-variance)")
         self._use_monte_carlo_kl = self._resolve_kl()
         self.image_shape = tuple(encoder.input_shape[1:])
 
