@@ -110,8 +110,8 @@ def markdown(rows, args):
              f"(seeds 0..{args.num_samples - 1}), scored as on the results page ([README.md](README.md)): high "
              "quality within 3 standard deviations of the nearest mode, a mode captured when "
              "it holds at least one high-quality sample.", "",
-             "| config | seed | modes | % HQ | fewest HQ samples in a mode (fair share) |",
-             "|---|---|---|---|---|"]
+             "| config | seed | runs | modes | % HQ | fewest HQ samples in a mode (fair share) |",
+             "|---|---|---|---|---|---|"]
     groups = {}
     for row in rows:
         groups.setdefault((row["config"], tuple(row["set"])), []).append(row)
@@ -119,10 +119,10 @@ def markdown(rows, args):
         name = config + "".join(f" `{o}`" for o in overrides)
         for row in chosen:
             hq = row["high_quality"]
-            lines.append(f"| {name} | {row['seed']} | {row['modes_captured']}/"
+            lines.append(f"| {name} | {row['seed']} | {row['runs']} | {row['modes_captured']}/"
                          f"{row['num_modes']} | {row['high_quality_percent']:.1f} | "
                          f"{min(row['samples_per_mode'])} ({hq / row['num_modes']:.0f}) |")
-    lines += ["", "| config | seeds | modes | % HQ | fewest HQ in a mode | results page: "
+    lines += ["", "| config | runs | modes | % HQ | fewest HQ in a mode | results page: "
               "modes | % HQ | fewest HQ in a mode |", "|---|---|---|---|---|---|---|---|"]
     for (config, overrides), chosen in groups.items():
         name = config + "".join(f" `{o}`" for o in overrides)
@@ -155,6 +155,9 @@ def main(argv=None):
     parser.add_argument("--report", default=None,
                         help="also write the table of every finished run under --out (any "
                              "config, seed and --set) to this markdown file")
+    parser.add_argument("--also", action="append", default=[], metavar="DIR",
+                        help="the report also reads the finished runs of this --out directory "
+                             "(e.g. runs made with another checkout of the code)")
     parser.add_argument("--note", default="",
                         help="a paragraph for the report, e.g. which code the runs come from")
     args = parser.parse_args(argv)
@@ -181,11 +184,12 @@ def main(argv=None):
                   flush=True)
     if args.report:
         rows = []
-        for path in sorted(glob.glob(os.path.join(args.out, "*", "mode_coverage.json"))):
-            with open(path) as f:
-                rows.append(json.load(f))
+        for folder in [args.out, *args.also]:
+            for path in sorted(glob.glob(os.path.join(folder, "*", "mode_coverage.json"))):
+                with open(path) as f:
+                    rows.append({**json.load(f), "runs": os.path.basename(folder)})
         order = {name: i for i, name in enumerate(CONFIGS)}
-        rows.sort(key=lambda r: (order[r["config"]], r["set"], r["seed"]))
+        rows.sort(key=lambda r: (order[r["config"]], r["set"], r["seed"], r["runs"]))
         with open(args.report, "w") as f:
             f.write(markdown(rows, args))
         print(f"wrote {args.report}")
