@@ -154,9 +154,9 @@ def part_clustering(results, pictures):
 def part_prior(results, pictures):
     import tensorflow as tf
 
-    from tfhybrids.evaluation import plots
-    from tfhybrids.evaluation.latent import component_shares
-    from tfhybrids.evaluation.two_sample import mmd_squared
+    from tfhybrids import plots
+    from tfhybrids.coverage import component_shares
+    from tfhybrids.two_sample import mmd_squared
 
     rows = {}
     for label, name in (("AAE", "aae_mixture_fashion_mnist"),
@@ -182,7 +182,7 @@ def part_prior(results, pictures):
 def part_labelreg(results, pictures):
     import tensorflow as tf
 
-    from tfhybrids.evaluation import plots
+    from tfhybrids import plots
 
     rows = {}
     for label, name in (("mixture", "label_regularized_aae_fashion_mnist"),
@@ -222,7 +222,7 @@ def part_labelreg(results, pictures):
 
 
 def part_supervised(results, pictures):
-    from tfhybrids.evaluation import plots
+    from tfhybrids import plots
 
     model, bundle, _ = fit_config("supervised_aae_digits", STEPS["supervised"])
     test_x, test_y = bundle.arrays("test")
@@ -242,7 +242,7 @@ def part_supervised(results, pictures):
 
 
 def part_dimred(results, pictures):
-    from tfhybrids.evaluation import plots
+    from tfhybrids import plots
     from tfhybrids.evaluation.classification import semi_supervised_error
 
     model, bundle, _ = fit_config("dim_reduction_aae_fashion_mnist", STEPS["dimred"])
@@ -358,7 +358,7 @@ def main(argv=None):
     for key in STEPS:
         STEPS[key] = max(1, int(round(STEPS[key] * args.scale)))
     setup_threads()
-    from tfhybrids.evaluation import plots
+    from tfhybrids import plots
 
     os.makedirs(args.out, exist_ok=True)
     results, pictures, timings = {}, {}, {}

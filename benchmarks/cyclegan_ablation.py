@@ -45,7 +45,7 @@ tf.config.threading.set_inter_op_parallelism_threads(1)
 
 from tfhybrids.data import load_data  # noqa: E402
 from tfhybrids.data.unpaired import inverse_style_transform, style_transform  # noqa: E402
-from tfhybrids.evaluation import plots  # noqa: E402
+from tfhybrids import plots  # noqa: E402
 from tfhybrids.evaluation.translation import (  # noqa: E402
     batch_diversity,
     evaluate_translation,

@@ -226,7 +226,7 @@ def save_finished(args, run, picture):
 
 
 def run_benchmark(args, log):
-    from tfhybrids.evaluation import plots
+    from tfhybrids import plots
 
     jobs = [(data, key, seed) for data in args.datasets for key in args.models
             for seed in range(args.seeds)]
@@ -276,7 +276,7 @@ def run_benchmark(args, log):
 def run_avb(args, log):
     """Trains the AVB toy once; returns its figures and writes the posterior picture."""
     from tfhybrids.data.four_points import CLASS_NAMES, four_point_images
-    from tfhybrids.evaluation import plots
+    from tfhybrids import plots
     from tfhybrids.models.avb import posterior_picture
     from tfhybrids.training.config import load_config
 

@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from model_harness import ModelContract, make_batch, make_dataset, make_model, snapshot
-from tfhybrids.errors import ConfigError
+from tfhybrids.errors import ConfigError, DataError
+from tfhybrids.models.base import Batch
 
 TINY_MLP = {"type": "mlp", "hidden_units": [16]}
 TINY_CONV = {"type": "conv", "filters": [4, 8]}
@@ -57,7 +58,7 @@ def test_discriminator_loss_uses_prior_samples_as_real():
     for variable in model.discriminator.trainable_variables:
         variable.assign(tf.zeros_like(variable))
     model.discriminator.layers[-1].bias.assign([20.0])
-    d_loss = model._discriminator_loss(tf.constant(x), training=False)
+    d_loss = model.discriminator_loss(Batch(tf.constant(x)), training=False)
     np.testing.assert_allclose(d_loss, 20.0, atol=1e-3)
 
 
@@ -67,6 +68,49 @@ def test_prior_of_another_dimension_is_refused():
     case["prior"] = {"name": "swiss_roll"}
     with pytest.raises(ConfigError):
         make_model(case)
+
+
+def test_a_component_with_one_stray_code_is_not_filled():
+    from tfhybrids.coverage import prior_coverage
+
+    means = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    # 40 codes: 13 + 13 + 13 near the first three means, one stray code at the fourth.
+    codes = np.concatenate([np.repeat(means[:3], 13, axis=0), means[3:]])
+    coverage = prior_coverage(codes, means)
+    assert coverage["shares"] == [0.325, 0.325, 0.325, 0.025]
+    # Half the uniform share of 1/4 is 0.125: the stray code does not fill its component.
+    assert coverage["filled_threshold"] == 0.125
+    assert coverage["components_filled"] == 3
+    # Exactly half of the uniform share counts as filled.
+    codes = np.concatenate([np.repeat(means[:3], 14, axis=0)[:35], np.repeat(means[3:], 5, 0)])
+    assert prior_coverage(codes, means)["components_filled"] == 4
+
+
+def test_mmd_against_null_tells_prior_like_codes_from_shifted_ones():
+    from tfhybrids.two_sample import mmd_against_null
+    from tfhybrids.priors import make_prior
+
+    prior = make_prior({"name": "gaussian_mixture"}, latent_dim=2)
+    draws = prior.sample(21 * 1000, tf.constant([7, 0])).numpy().reshape(21, 1000, 2)
+    like_prior = prior.sample(360, tf.constant([8, 0])).numpy()
+    # Codes that leave one petal (component 0) empty: its codes turn to the next petal.
+    means = prior.component_means()
+    nearest = ((like_prior[:, None] - means[None]) ** 2).sum(-1).argmin(1)
+    turn = 2 * np.pi / 10
+    missing_petal = like_prior.copy()
+    missing_petal[nearest == 0] = missing_petal[nearest == 0] @ np.array(
+        [[np.cos(turn), np.sin(turn)], [-np.sin(turn), np.cos(turn)]])
+    good = mmd_against_null(like_prior, draws)
+    bad = mmd_against_null(missing_petal, draws)
+    assert good["num_samples"] == 360 and good["num_reference"] == 1000
+    assert good["num_null_draws"] == 10 and len(good["bandwidths"]) == 4
+    # One kernel for everything: the null does not depend on the codes.
+    assert good["null_mean"] == bad["null_mean"] and good["bandwidths"] == bad["bandwidths"]
+    assert abs(good["null_mean"]) < good["null_p95"] <= good["null_max"]
+    assert good["mmd2"] < good["null_max"] and good["p_value"] > 0.05
+    assert bad["mmd2"] > 3 * good["null_p95"] and bad["p_value"] < 0.1
+    with pytest.raises(DataError, match="at least as large"):
+        mmd_against_null(np.zeros((1001, 2)), draws)
 
 
 def test_docstring_names_the_optimizer_departure_from_the_paper():

@@ -9,6 +9,7 @@ from model_harness import (
     make_batch, make_dataset, make_model, snapshot,
 )
 from tfhybrids.errors import ConfigError
+from tfhybrids.models.base import Batch
 
 TINY_MLP = {"type": "mlp", "hidden_units": [16]}
 TINY_CONV = {"type": "conv", "filters": [4, 8]}
@@ -97,13 +98,13 @@ def test_code_scale_is_the_root_mean_posterior_variance_without_gradient():
 def test_discriminator_and_generator_losses_ignore_the_vae_decoder():
     case = MLP_CASE
     x, _ = make_batch(case)
-    reference = make_model(case)._terms(tf.constant(x), training=False)
+    reference = make_model(case).player_losses(Batch(tf.constant(x)), training=False)
     # A freshly built twin (same seed, so the same draws) with another VAE decoder: only the
     # VAE's reconstruction term may change.
     model = make_model(case)
     for variable in model.decoder.trainable_variables:
         variable.assign(variable + 0.5)
-    terms = model._terms(tf.constant(x), training=False)
+    terms = model.player_losses(Batch(tf.constant(x)), training=False)
     for key in ("d_loss", "g_loss", "latent_loss", "kl_loss"):
         np.testing.assert_allclose(terms[key], reference[key], rtol=1e-5, err_msg=key)
     assert not np.allclose(terms["recon_loss"], reference["recon_loss"])
@@ -158,6 +159,37 @@ def test_generator_without_a_noise_input_is_refused():
         AVAE(build_encoder(TINY_MLP, (8, 8, 1), 4), build_decoder(TINY_MLP, 2, (8, 8, 1)),
              build_decoder(TINY_MLP, 2, (8, 8, 1)), build_discriminator(TINY_MLP, (8, 8, 1)),
              latent_dim=2)
+
+
+def test_noise_dim_zero_means_a_generator_of_the_code_alone():
+    from tfhybrids.models import AVAE
+
+    case = {"model": dict(MLP_CASE["model"], noise_dim=0), "shape": (8, 8, 1)}
+    model = make_model(case)
+    assert set(model.generator.input) == {"code"} and model.noise_dim == 0
+    x, _ = make_batch(case)
+    model.run_eagerly = True  # one step: tracing would cost more than it saves
+    history = model.fit(make_dataset(case, num_batches=1), epochs=1, verbose=0).history
+    assert all(np.isfinite(values[-1]) for values in history.values())
+    mean, _ = model.encode(x)
+    np.testing.assert_allclose(model(x), model.generator({"code": mean}), atol=1e-6)
+    fn, _ = model.extra_serving_functions()["generate"]
+    out = fn(tf.constant([5, 6], tf.int64))
+    # No extra noise: the exported sampler is G(z) for the seed's z, i.e. decode(z).
+    expected = np.clip((model.decode(out["codes"]).numpy() + 1.0) / 2.0, 0.0, 1.0)
+    np.testing.assert_allclose(out["images"], expected, atol=1e-5)
+    again = AVAE.from_config(model.get_config())
+    assert again.noise_dim == 0 and set(again.generator.input) == {"code"}
+
+
+def test_a_generator_with_noise_when_noise_dim_is_zero_is_refused():
+    from tfhybrids.models import AVAE
+    from tfhybrids.networks import build_decoder, build_discriminator, build_encoder
+
+    with pytest.raises(ConfigError, match=r"noise_dim 0 .* \['code'\]"):
+        AVAE(build_encoder(TINY_MLP, (8, 8, 1), 4), build_decoder(TINY_MLP, 2, (8, 8, 1)),
+             build_decoder(TINY_MLP, {"code": 2, "noise": 3}, (8, 8, 1)),
+             build_discriminator(TINY_MLP, (8, 8, 1)), latent_dim=2, noise_dim=0)
 
 
 # ---------------------------------------------------------------------- configs

@@ -16,8 +16,9 @@ def smoke(tmp_path_factory):
     feature_dir = str(tmp_path_factory.mktemp("features"))
     build_domain_classifier((28, 28, 1), 10).save(classifier_paths("digits", feature_dir)[0])
     out = str(tmp_path_factory.mktemp("bench"))
-    code = cli.main(["bench", "smoke", "--out", out, "--epochs", "1", "--feature-dir",
-                     feature_dir, "--set", "train.steps_per_epoch=2"])
+    # A CPU budget far below one epoch of 1000 steps: each run stops within its first epoch.
+    code = cli.main(["bench", "smoke", "--workdir", out, "--cpu-minutes", "0.002",
+                     "--feature-dir", feature_dir, "--set", "train.steps_per_epoch=1000"])
     return code, out
 
 
@@ -28,12 +29,15 @@ def test_smoke_suite_writes_table_csv_and_plot(smoke):
         table = f.read()
     assert "| VAE | vae_digits | 1 |" in table and "| AAE | aae_digits | 1 |" in table
     assert "FD-digits-classifier ↓" in table and "FID" not in table.split("\n\n")[0]
-    assert "budget 1 epochs" in table
+    assert "budget 0.002 CPU-minutes of training" in table and "CPU min" in table
     assert "real train images vs the test images" in table  # the score's floor
     with open(os.path.join(out, "results.csv")) as f:
         rows = list(csv.DictReader(f))
     assert [r["model"] for r in rows] == ["VAE", "AAE"]
     for row in rows:
+        # The budget stopped the run, which still finished: evaluated and saved.
+        assert row["epochs"] == "1" and 1 <= int(row["steps"]) < 1000
+        assert float(row["train_cpu_minutes"]) > 0
         assert float(row["mse"]) > 0 and float(row["fd"]) >= 0
         assert row["fd_name"] == "FD-digits-classifier"
     assert rows[0]["iwae_bound"] and not rows[1]["iwae_bound"]  # only the VAE has a likelihood
@@ -64,15 +68,15 @@ def test_fashion_mnist_suite_discovers_configs(tmp_path):
 def test_table_averages_seeds_and_marks_missing_metrics():
     rows = [
         {"config": "vae_x", "model": "VAE", "seed": 0, "epochs": 2, "train_minutes": 1.0,
-         "mse": 0.01, "fd": 10.0, "fd_name": "FD-x-classifier"},
+         "train_cpu_minutes": 1.9, "mse": 0.01, "fd": 10.0, "fd_name": "FD-x-classifier"},
         {"config": "vae_x", "model": "VAE", "seed": 1, "epochs": 2, "train_minutes": 1.0,
-         "mse": 0.03, "fd": 20.0, "fd_name": "FD-x-classifier"},
+         "train_cpu_minutes": 2.1, "mse": 0.03, "fd": 20.0, "fd_name": "FD-x-classifier"},
         {"config": "gan_x", "model": "GAN", "seed": 0, "epochs": 2, "train_minutes": 2.0,
-         "fd": 5.0, "fd_name": "FD-x-classifier"},
+         "train_cpu_minutes": 4.0, "fd": 5.0, "fd_name": "FD-x-classifier"},
     ]
     table = bench.markdown_table("fashion_mnist", rows, "2 epochs")
-    assert "| VAE | vae_x | 2 | 1.0 | 0.0200 ± 0.0100 | 15.00 ± 5.00 |" in table
-    assert "| GAN | gan_x | 2 | 2.0 | — | 5.00 |" in table
+    assert "| VAE | vae_x | 2 | 1.0 | 2.00 ± 0.10 | 0.0200 ± 0.0100 | 15.00 ± 5.00 |" in table
+    assert "| GAN | gan_x | 2 | 2.0 | 4.00 | — | 5.00 |" in table
     assert "not an FID" in table
 
 
@@ -103,3 +107,87 @@ def test_a_failed_model_is_a_row_not_a_crash():
     table = bench.markdown_table("fashion_mnist", rows, "1 epochs")
     assert "| AVAE | avae_x | failed | — | — |" in table
     assert "avae_x seed 0 failed: ValueError: broken" in table
+
+
+def _tiny_fit(budget, steps_per_epoch=20, epochs=3):
+    import keras
+    import numpy as np
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.zeros((8, 2), "float32")
+    dataset = __import__("tensorflow").data.Dataset.from_tensor_slices((x, x[:, :1])).batch(
+        4).repeat()
+    model.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=[budget],
+              verbose=0)
+    return budget
+
+
+def test_cpu_budget_stops_fit_on_process_cpu_time(monkeypatch):
+    # An exhausted budget stops fit after the first batch, not after 3 x 20.
+    budget = _tiny_fit(bench._TimeBudget.make(0.0, "cpu"))
+    assert budget.steps_run == 1 and budget.epochs_run == 1
+    # The CPU budget reads the process CPU clock (a fake one advancing 1 s per reading
+    # here), not the wall clock: 3 s of it last exactly 3 batches.
+    ticks = iter(range(10**6))
+    monkeypatch.setitem(bench.CLOCKS, "cpu", lambda: float(next(ticks)))
+    budget = _tiny_fit(bench._TimeBudget.make(3.0, "cpu"))
+    assert budget.steps_run == 3 and budget.seconds_used == 3.0
+    assert bench.CLOCKS["wall"] is __import__("time").time
+
+
+@pytest.mark.slow
+def test_several_seeds_give_mean_and_std_rows(tmp_path):
+    out = str(tmp_path / "bench")
+    code = cli.main(["bench", "smoke", "--workdir", out, "--epochs", "1", "--seeds", "0,1",
+                     "--feature-network", "none", "--set", "train.steps_per_epoch=2"])
+    assert code == 0
+    with open(os.path.join(out, "results.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["model"], r["seed"]) for r in rows] == [("VAE", "0"), ("VAE", "1"),
+                                                       ("AAE", "0"), ("AAE", "1")]
+    assert all(float(r["train_cpu_minutes"]) > 0 for r in rows)
+    with open(os.path.join(out, "results.md")) as f:
+        table = f.read()
+    assert "budget 1 epochs" in table
+    vae_line = next(line for line in table.splitlines() if line.startswith("| VAE |"))
+    assert vae_line.count("±") >= 3  # CPU minutes and each metric: mean ± std over seeds
+
+
+def test_out_is_a_deprecated_alias_of_workdir(tmp_path, capsys):
+    out = str(tmp_path / "bench")
+    assert cli.main(["bench", "smoke", "--out", out, "--feature-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--out is deprecated" in err and "--workdir" in err
+
+
+def test_budgets_and_workers_are_checked(tmp_path):
+    with pytest.raises(ConfigError, match="--minutes and --cpu-minutes"):
+        bench.run_suite("smoke", str(tmp_path), minutes=1.0, cpu_minutes=1.0)
+    with pytest.raises(ConfigError, match="--cpu-minutes must be positive"):
+        bench.run_suite("smoke", str(tmp_path), cpu_minutes=-1.0)
+    with pytest.raises(ConfigError, match="--workers"):
+        bench.run_suite("smoke", str(tmp_path), epochs=1, workers=0)
+    with pytest.raises(ConfigError, match="--threads"):
+        bench.run_suite("smoke", str(tmp_path), epochs=1, threads=1)
+
+
+@pytest.mark.slow
+def test_parallel_workers_each_get_a_fixed_thread_count(tmp_path):
+    out = str(tmp_path / "bench")
+    rows, table = bench.run_suite("smoke", out, cpu_minutes=0.002, seeds=(0, 1),
+                                  overrides=["train.steps_per_epoch=1000"],
+                                  options=bench.EvaluationOptions(feature_network="none",
+                                                                  **bench.SMOKE_OPTIONS),
+                                  workers=2, threads=1)
+    assert [(r["model"], r["seed"]) for r in rows] == [("VAE", 0), ("VAE", 1), ("AAE", 0),
+                                                       ("AAE", 1)]
+    assert all("error" not in r and r["train_cpu_minutes"] > 0 for r in rows)
+    assert all(r["threads"] == 1 for r in rows)
+    assert "CPU min" in table
+
+
+def test_toy2d_refuses_the_budget_flags_it_would_ignore(capsys):
+    assert cli.main(["bench", "toy2d", "--cpu-minutes", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "benchmarks/mode_collapse.py" in err and "--cpu-minutes" in err and "'--'" in err

@@ -9,6 +9,7 @@ from model_harness import (
     make_batch, make_dataset, make_model,
 )
 from tfhybrids.errors import ConfigError
+from tfhybrids.models.base import Batch
 
 TINY_MLP = {"type": "mlp", "hidden_units": [16]}
 TINY_CONV = {"type": "conv", "filters": [4, 8]}
@@ -45,7 +46,7 @@ def test_loss_values_with_a_constant_discriminator(case_name):
     model = make_model(case)
     _constant_discriminator(model, 2.0)
     x, _ = make_batch(case)
-    terms = model._terms(tf.constant(x), training=False)
+    terms = model.joint_losses(Batch(tf.constant(x)), training=False)
     # logit 2 everywhere: softplus(-2) = 0.126928, softplus(2) = 2.126928.
     np.testing.assert_allclose(terms["d_loss"], 0.126928 + 2.126928, atol=1e-5)
     np.testing.assert_allclose(terms["e_loss"], 2.126928, atol=1e-5)  # -log(1 - D(x, E(x)))

@@ -29,6 +29,17 @@ def _tensor_tags(directory):
     return tags
 
 
+def _steps(directory, tag):
+    steps = []
+    for name in sorted(os.listdir(directory)):
+        accumulator = event_accumulator.EventAccumulator(
+            os.path.join(directory, name), size_guidance={"tensors": 0})
+        accumulator.Reload()
+        if tag in accumulator.Tags()["tensors"]:
+            steps += [e.step for e in accumulator.Tensors(tag)]
+    return steps
+
+
 def _last_scalar(directory, tag):
     values = []
     for name in sorted(os.listdir(directory)):
@@ -57,8 +68,14 @@ def test_train_writes_every_output(aae_run):
     assert set(metrics["test"]) == {"recon_loss", "d_loss", "g_loss"}
     assert all(np.isfinite(v) for v in metrics["test"].values())
     coverage = metrics["prior_coverage"]
-    assert coverage["num_components"] == 10
+    assert coverage["num_components"] == 10 and coverage["num_codes"] == 360
     assert abs(sum(coverage["shares"]) - 1.0) < 1e-3
+    assert coverage["components_filled"] == sum(
+        share >= coverage["filled_threshold"] for share in coverage["shares"])
+    # The two-sample check: test codes vs prior samples, beside two prior samples' null.
+    match = metrics["prior_match"]
+    assert match["num_samples"] == 360 and match["num_null_draws"] == 20
+    assert match["null_mean"] < match["null_p95"] <= match["null_max"]
     with open(os.path.join(aae_run, "checkpoints", "state.json")) as f:
         assert json.load(f)["epoch"] == 2
 
@@ -72,12 +89,18 @@ def test_tensorboard_has_losses_and_pictures(aae_run):
     assert {"samples", "reconstructions", "latent"} <= _tensor_tags(os.path.join(logs, "images"))
     value, steps = _last_scalar(os.path.join(logs, "train"), "epoch_recon_loss")
     assert np.isfinite(value) and steps == [0, 1]
+    # An epoch's pictures sit at the step of its losses.
+    for tag in ("samples", "reconstructions", "latent"):
+        assert _steps(os.path.join(logs, "images"), tag) == steps, tag
 
 
 def test_rerun_resumes_from_the_last_checkpoint(aae_run, capsys):
     assert cli.main(["train", TINY_AAE, "--workdir", aae_run, "--set", "train.epochs=3"]) == 0
     out = capsys.readouterr().out
     assert "Resuming AAE from epoch 2" in out
+    # The end-of-run summary: shares per component, filled count, MMD^2 beside its null.
+    assert "components filled (holding >= 0.050 of the codes each); shares" in out
+    assert "Codes vs prior: MMD^2" in out and "95th percentile" in out
     with open(os.path.join(aae_run, "checkpoints", "state.json")) as f:
         assert json.load(f)["epoch"] == 3
     # Only the third epoch was trained: the scalar logs gain exactly one step.
@@ -110,6 +133,17 @@ def test_export_command_adds_a_version_and_serving_loaders_run_it(aae_run, tmp_p
     assert run.returncode == 0, run.stderr[-2000:]
     served_codes = np.load(tmp_path / "out" / "code.npy")
     assert served_codes.shape == (3, 2)
+    # The signature refuses NaN in the graph: TF Serving answers INVALID_ARGUMENT.
+    np.save(tmp_path / "nan_codes.npy", np.array([[np.nan, 0.0], [1.0, 2.0]], np.float32))
+    refused = subprocess.run(
+        [saved_model_cli, "run", "--dir", export, "--tag_set", "serve",
+         "--signature_def", "decode", "--inputs", f"codes={tmp_path / 'nan_codes.npy'}",
+         "--outdir", str(tmp_path / "refused")],
+        capture_output=True, text=True)
+    assert refused.returncode != 0
+    assert "InvalidArgumentError" in refused.stderr
+    assert "input 'codes' holds NaN or Inf values" in refused.stderr
+    assert not os.path.exists(tmp_path / "refused" / "images.npy")
 
     # A fresh process that never imports tfhybrids gets the same codes as the Keras model.
     script = textwrap.dedent(f"""
@@ -122,6 +156,20 @@ def test_export_command_adds_a_version_and_serving_loaders_run_it(aae_run, tmp_p
         assert gen["images"].shape == (3, 8, 8, 1), gen["images"].shape
         np.testing.assert_array_equal(gen["images"][0], gen["images"][2])
         assert not np.allclose(gen["images"][0], gen["images"][1])
+        for bad in (np.nan, np.inf):
+            try:
+                loaded.signatures["decode"](codes=tf.constant([[bad, 0.0]], tf.float32))
+            except tf.errors.InvalidArgumentError as error:
+                assert "input 'codes' holds NaN or Inf values" in error.message, error.message
+            else:
+                raise AssertionError(f"decode accepted {{bad}}")
+        all_nan = np.full(images.shape, np.nan, np.float32)
+        try:
+            loaded.signatures["encode"](images=tf.constant(all_nan))
+        except tf.errors.InvalidArgumentError as error:
+            assert "input 'images' holds NaN or Inf values" in error.message, error.message
+        else:
+            raise AssertionError("encode accepted all-NaN images")
     """)
     fresh = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})

@@ -7,15 +7,7 @@ import pytest
 
 from conftest import REPO
 from tfhybrids import cli
-from tfhybrids.evaluation.feature_networks import build_domain_classifier, classifier_paths
-
-
-@pytest.fixture(scope="module")
-def feature_dir(tmp_path_factory):
-    # An untrained classifier is enough to exercise the loading and embedding path.
-    directory = str(tmp_path_factory.mktemp("features"))
-    build_domain_classifier((28, 28, 1), 10).save(classifier_paths("digits", directory)[0])
-    return directory
+from tfhybrids.evaluation import feature_networks
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +18,20 @@ def vae_run(tmp_path_factory):
     return workdir
 
 
-def test_evaluate_merges_every_metric_into_metrics_json(vae_run, feature_dir):
-    assert cli.main(["evaluate", vae_run, "--feature-dir", feature_dir, "--fd-samples",
+def test_evaluate_merges_every_metric_into_metrics_json(vae_run, tmp_path, capsys,
+                                                        monkeypatch):
+    # As on a fresh machine, there is no digits classifier yet: evaluate trains it on first
+    # use (one epoch instead of 40 here, to keep the test short) and caches it.
+    monkeypatch.setitem(feature_networks.DEFAULT_EPOCHS, "digits", 1)
+    features = tmp_path / "features"
+    assert cli.main(["evaluate", vae_run, "--feature-dir", str(features), "--fd-samples",
                      "100"]) == 0
+    out = capsys.readouterr().out
+    assert "First use of FD-digits-classifier: training the digits domain classifier" in out
+    assert "digits domain classifier: test accuracy" in out
+    with open(features / "digits_classifier.json") as f:
+        assert 0 < json.load(f)["test_accuracy"] <= 1
+    assert "frechet: name=FD-digits-classifier" in out and "skipped" not in out
     with open(os.path.join(vae_run, "metrics.json")) as f:
         metrics = json.load(f)
     assert metrics["model_class"] == "VAE" and set(metrics["test"]) == {"loss", "recon_loss",
@@ -43,9 +46,14 @@ def test_evaluate_merges_every_metric_into_metrics_json(vae_run, feature_dir):
     assert "mode_coverage" not in evaluation
 
 
-def test_evaluate_without_classifier_names_the_script(vae_run, tmp_path, capsys):
-    assert cli.main(["evaluate", vae_run, "--feature-dir", str(tmp_path)]) == 2
-    assert "scripts/train_domain_classifier.py" in capsys.readouterr().err
+def test_a_missing_fashion_mnist_classifier_skips_the_frechet_distance_with_the_fix(tmp_path):
+    from tfhybrids.evaluation.evaluate import EvaluationOptions, feature_network_for
+
+    network, reason = feature_network_for(EvaluationOptions(feature_dir=str(tmp_path)),
+                                          "fashion_mnist", train_missing=True)
+    assert network is None
+    assert "scripts/train_domain_classifier.py --dataset fashion_mnist" in reason
+    assert not os.listdir(tmp_path)
 
 
 def test_evaluate_can_skip_the_frechet_distance(vae_run):

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from model_harness import ModelContract, make_batch, make_dataset, make_model, snapshot
 from tfhybrids.errors import ConfigError
+from tfhybrids.models.base import Batch
 
 TINY_MLP = {"type": "mlp", "hidden_units": [16]}
 
@@ -35,8 +36,8 @@ def test_losses_by_hand_with_a_constant_discriminator():
     _constant_discriminator(model, 2.0)
     # D(.) = sigmoid(2): d_loss = -log s(2) - log(1 - s(2)) = log(1+e^-2) + log(1+e^2);
     # g_loss = -log s(2) = log(1+e^-2).
-    d_loss = model.discriminator_loss(tf.constant(x), training=False)
-    g_loss = model.generator_loss(8, training=False)
+    d_loss = model.discriminator_loss(Batch(tf.constant(x)), training=False)
+    g_loss = model.generator_loss(Batch(tf.constant(x)), training=False)
     np.testing.assert_allclose(d_loss, np.log1p(np.exp(-2.0)) + np.log1p(np.exp(2.0)),
                                atol=1e-5)
     np.testing.assert_allclose(g_loss, 0.126928, atol=1e-5)
@@ -51,7 +52,7 @@ def test_label_smoothing_changes_only_the_real_target():
     # Logit 0: -0.8 log(1/2) - 0.2 log(1/2) on real = log 2, plus log 2 on fakes: unchanged;
     # with logit 2 the smoothed real part is 0.8 softplus(-2) + 0.2 softplus(2).
     model.discriminator.layers[-1].bias.assign([2.0])
-    d_loss = model.discriminator_loss(tf.constant(x), training=False)
+    d_loss = model.discriminator_loss(Batch(tf.constant(x)), training=False)
     real = 0.8 * np.log1p(np.exp(-2.0)) + 0.2 * np.log1p(np.exp(2.0))
     np.testing.assert_allclose(d_loss, real + np.log1p(np.exp(2.0)), atol=1e-5)
 

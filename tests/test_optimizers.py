@@ -94,3 +94,19 @@ def test_compile_refuses_a_wrong_form_clearly(tiny_gan, spec, error, message):
     with pytest.raises(error) as raised:
         tiny_gan.compile(discriminator_optimizer=spec)
     assert str(raised.value).startswith(message), str(raised.value)
+
+
+def test_every_shipped_configs_optimizers_build():
+    import glob
+
+    from tfhybrids.models.base import make_optimizer
+
+    paths = sorted(glob.glob(os.path.join(REPO, "configs", "**", "*.yaml"), recursive=True))
+    schedules = 0
+    for path in paths:
+        for name, spec in load_config(path)["optimizers"].items():
+            optimizer = make_optimizer(spec, where=f"{path}: optimizers.{name}")
+            schedules += isinstance(optimizer._learning_rate,
+                                    keras.optimizers.schedules.LearningRateSchedule)
+    # The mode-collapse configs (2-3 players x 6), AVB's (2) and CycleGAN's (4).
+    assert schedules == 2 * 2 + 3 * 2 + 2 * 2 + 2 + 4

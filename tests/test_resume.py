@@ -151,3 +151,24 @@ def test_a_run_killed_mid_schedule_resumes_at_the_uninterrupted_runs_rate(tmp_pa
         ours, theirs = getattr(resumed, name), getattr(reference, name)
         assert int(ours.iterations) == int(theirs.iterations) == 12, name
         assert current_learning_rate(ours) == pytest.approx(1e-4), name
+
+
+def test_a_checkpoint_whose_optimizers_do_not_fit_the_config_is_refused(tmp_path):
+    """A rate that was a number and is now a schedule changes the optimizer's variables;
+    Keras would skip loading that optimizer and restart its schedule at step 0."""
+    from tfhybrids.errors import TrainingError
+    from tfhybrids.training.checkpoints import CheckpointStore
+    from tfhybrids.training.config import load_config
+    from tfhybrids.training.runner import build_model
+
+    tiny_gan = os.path.join(REPO, "configs", "tiny", "gan_toy2d_ring.yaml")
+    store = CheckpointStore(str(tmp_path))
+    store.save(build_model(load_config(tiny_gan), element_shape=(2,)), 1)
+    scheduled = load_config(tiny_gan, [
+        "optimizers.generator_optimizer.learning_rate={name: cosine, "
+        "initial_learning_rate: 0.001, decay_steps: 10}"])
+    with pytest.raises(TrainingError, match="does not fit this config .*Skipping variable "
+                                            "loading for optimizer"):
+        store.restore(build_model(scheduled, element_shape=(2,)))
+    # The same optimizers restore.
+    assert store.restore(build_model(load_config(tiny_gan), element_shape=(2,))) == 1

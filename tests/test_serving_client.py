@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import threading
+import warnings
 from concurrent import futures
 
 import numpy as np
@@ -421,6 +422,13 @@ def test_grpc_server_errors_and_unreachable_servers_are_clear(grpc_server):
                                           {"images": np.zeros([1, 4, 4, 1], np.float32)})
     with pytest.raises(ServingError, match=r"INVALID_ARGUMENT.*expected shape \[\?,8,8,1\]"):
         client._call(client.stub.Predict, request)
+    # Past the client's checks, the signature itself refuses NaN and Inf.
+    for bad in (np.nan, np.inf):
+        request = grpc_client.predict_request("vae", "decode",
+                                              {"codes": np.array([[bad, 0.0]], np.float32)})
+        with pytest.raises(ServingError, match=r"INVALID_ARGUMENT.*input 'codes' holds NaN or "
+                                               r"Inf values"):
+            client._call(client.stub.Predict, request)
     with pytest.raises(ServingError, match="cannot reach TF Serving's gRPC API"):
         grpc_client.GrpcClient(f"127.0.0.1:{_free_port()}", "vae", timeout=5).signatures()
 
@@ -466,12 +474,24 @@ def test_cli_predict_takes_literal_inputs_and_lists_signatures(rest_server, caps
                                                   "'encode'?"),
     (["--signature", "generate", "--input", "seeds=[1.5]"], "takes int64 values, got float64"),
     (["--signature", "generate"], "give the inputs of 'generate' with --input"),
+    (["--signature", "generate", "--input", 'seeds=["a"]'],
+     "takes int64 values, got strings (e.g. 'a'); send whole numbers"),
+    (["--signature", "decode", "--input", "codes=[[NaN, 0], [1, 2]]"],
+     "input 'codes' holds NaN (1 value(s), the first at [0, 0]); send finite numbers."),
+    (["--signature", "decode", "--input", "codes=[[1, 0], [-Infinity, 2]]"],
+     "input 'codes' holds Inf (1 value(s), the first at [1, 0])"),
+    (["--signature", "encode", "--input", "NANS"], "input 'images' holds NaN (128 value(s)"),
     (["--signature", "generate", "--input", "nothing.npy"], "no such file, and not a JSON value"),
 ])
 def test_cli_predict_errors_are_one_line(rest_server, tmp_path, capsys, args, message):
     np.save(tmp_path / "big.npy", np.zeros([2, 28, 28, 1], np.float32))
-    args = [a.replace("BIG", str(tmp_path / "big.npy")) for a in args]
-    code = cli.main(["predict", "--server", rest_server["address"], "--model", "vae", *args])
+    np.save(tmp_path / "nans.npy", np.full([2, 8, 8, 1], np.nan, np.float32))
+    args = [a.replace("BIG", str(tmp_path / "big.npy")).replace("NANS", str(tmp_path / "nans.npy"))
+            for a in args]
+    with warnings.catch_warnings():
+        # An all-NaN batch once leaked numpy's "All-NaN slice" RuntimeWarning.
+        warnings.simplefilter("error", RuntimeWarning)
+        code = cli.main(["predict", "--server", rest_server["address"], "--model", "vae", *args])
     err = capsys.readouterr().err
     assert code == 2
     assert message in err

@@ -7,6 +7,7 @@ import tensorflow as tf
 from model_harness import ModelContract, make_batch, make_model
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
+from tfhybrids.models.base import Batch
 
 TINY_MLP = {"type": "mlp", "hidden_units": [16]}
 TINY_CONV = {"type": "conv", "filters": [4, 8]}
@@ -38,7 +39,7 @@ def test_loss_is_reconstruction_plus_beta_times_kl():
     case = TestVAEContract.CASES["beta_conv_gaussian"]
     model = make_model(case)
     x, _ = make_batch(case)
-    terms = model.loss_terms(tf.constant(x), training=False)
+    terms = model.loss_terms(Batch(tf.constant(x)), training=False)
     np.testing.assert_allclose(terms["loss"], terms["recon_loss"] + 4.0 * terms["kl_loss"],
                                rtol=1e-5)
     mean, log_var = model.encode(x)
@@ -48,8 +49,8 @@ def test_loss_is_reconstruction_plus_beta_times_kl():
 def test_same_seed_gives_the_same_noise_and_losses():
     case = TestVAEContract.CASES["mlp_bernoulli"]
     x, _ = make_batch(case)
-    first = make_model(case, seed=3).loss_terms(tf.constant(x), training=False)["loss"]
-    second = make_model(case, seed=3).loss_terms(tf.constant(x), training=False)["loss"]
+    first = make_model(case, seed=3).loss_terms(Batch(tf.constant(x)), training=False)["loss"]
+    second = make_model(case, seed=3).loss_terms(Batch(tf.constant(x)), training=False)["loss"]
     np.testing.assert_array_equal(first, second)
 
 

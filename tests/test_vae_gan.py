@@ -60,7 +60,7 @@ def test_discriminator_gradient_of_its_loss_ignores_recon_loss():
     variables = model.discriminator.trainable_variables
     with tf.GradientTape(persistent=True) as tape:
         terms = model.loss_terms(tf.constant(x), training=True)
-        player = model.player_losses(terms)["discriminator_optimizer"]
+        player = model.phases()[0].player_losses(model, terms)["discriminator_optimizer"]
         recon = model.reduce(terms["recon_loss"])
         gan_only = model.reduce(terms["d_loss"])
     # L_like itself does depend on D's weights (through Dis_l) ...
@@ -76,7 +76,7 @@ def test_player_losses_follow_algorithm_1():
     model = make_model(_with(MLP_CASE, gamma=0.5))
     terms = {"kl_loss": tf.constant([1.0, 3.0]), "recon_loss": tf.constant([10.0, 20.0]),
              "d_loss": tf.constant([2.0, 4.0]), "g_loss": tf.constant([0.5, 1.5])}
-    player = model.player_losses(terms)
+    player = model.phases()[0].player_losses(model, terms)
     np.testing.assert_allclose(player["encoder_optimizer"], (11.0 + 23.0) / 2, rtol=1e-6)
     np.testing.assert_allclose(player["decoder_optimizer"], (5.5 + 11.5) / 2, rtol=1e-6)
     np.testing.assert_allclose(player["discriminator_optimizer"], 3.0, rtol=1e-6)

@@ -12,14 +12,23 @@ Suites:
     toy2d          the mode-collapse benchmark of `benchmarks/mode_collapse.py` (run as it is).
     smoke          `configs/tiny/{vae,aae}_digits.yaml` for a few steps: tests the whole path.
 
-Budget: `epochs` (each config's train.epochs is replaced) or `minutes` (wall-clock training time
-per model and seed; training stops after the batch that crosses it, and the epochs actually run
-are recorded). Every model gets the same seeds. Runs go to OUT/<config>/seed<k>/ (ordinary run
-directories: `tfhybrids explore` works on them); when the command is repeated, an epoch-budget
-run resumes from its checkpoints and a finished minutes-budget run (its `bench.json` names the
-same --minutes) is evaluated again without training (delete OUT/<config> to retrain, e.g.
-after changing --set). `--add-config PATH` adds a model whose config is not
-in configs/; `--set key=value` overrides every config (e.g. data.train_limit).
+Budget: `epochs` (each config's train.epochs is replaced), `cpu_minutes` (process CPU time
+per model and seed, summed over the process's threads: training stops after the batch that
+crosses it, so on a shared machine each model still gets the same computation) or `minutes`
+(wall-clock training time, which a busy machine shrinks for whoever trains while it is busy).
+Under a time budget the epochs actually run are recorded, and the run then finishes as any run
+does (evaluated, saved, pictured). Every row reports the CPU minutes its training used. Every
+model gets the same seeds; with several seeds the table shows mean ± std over them. Runs go to
+WORKDIR/<config>/seed<k>/ (ordinary run directories: `tfhybrids explore` works on them); when
+the command is repeated, an epoch-budget run resumes from its checkpoints and a finished
+time-budget run (its `bench.json` names the same budget) is evaluated again without training
+(delete WORKDIR/<config> to retrain, e.g. after changing --set). `--add-config PATH` adds a
+model whose config is not in configs/; `--set key=value` overrides every config (e.g.
+data.train_limit).
+
+Parallel runs: `workers` > 1 trains that many (config, seed) runs at once, each in its own
+process with a fixed number of TensorFlow threads (`threads`, default the cores divided by the
+workers), so that runs side by side get equal shares of the machine.
 
 Outputs in OUT: `results.md` (the table, with the budget and the feature network named),
 `results.csv` (one row per model and seed, every metric), `tradeoff.png` (reconstruction
@@ -104,30 +113,44 @@ def _read_json(path):
         return {}
 
 
+# The clocks a time budget can be measured on: wall-clock time, or this process's CPU time
+# over all its threads (what a model actually got on a machine shared with other work).
+CLOCKS = {"wall": time.time, "cpu": time.process_time}
+
+
 class _TimeBudget:
     """A Keras callback (built lazily, so this module imports without Keras) stopping fit."""
 
     @staticmethod
-    def make(seconds):
+    def make(seconds, clock="wall"):
         import keras
+
+        read = CLOCKS[clock]
 
         class TimeBudget(keras.callbacks.Callback):
             def on_train_begin(self, logs=None):
-                self.start = time.time()
+                self.start = read()
                 self.epochs_run = 0
+                self.steps_run = 0
+                self.seconds_used = 0.0
 
             def on_epoch_begin(self, epoch, logs=None):
                 self.epochs_run = epoch + 1
 
             def on_train_batch_end(self, batch, logs=None):
-                if time.time() - self.start >= seconds:
+                self.steps_run += 1
+                self.seconds_used = read() - self.start
+                if self.seconds_used >= seconds:
                     self.model.stop_training = True
 
         return TimeBudget()
 
 
-def train_for_minutes(config, workdir, minutes, log=print):
-    """Trains like `tfhybrids train` but for a wall-clock budget; returns the metrics.
+def train_for_minutes(config, workdir, minutes, log=print, clock="wall"):
+    """Trains like `tfhybrids train` but for a time budget; returns the metrics.
+
+    `minutes` are read on `clock`: "wall" (wall-clock time) or "cpu" (this process's CPU
+    time, all threads).
 
     The run directory is an ordinary one (config.yaml holds the epochs actually run), but it
     is not resumable: a repeated command starts it over.
@@ -146,7 +169,7 @@ def train_for_minutes(config, workdir, minutes, log=print):
     if os.path.isdir(workdir) and os.listdir(workdir):
         if not os.path.exists(os.path.join(workdir, runner.RUN_FILE)):
             raise ConfigError(f"bench: {workdir} exists and is not a run directory; choose "
-                              f"another --out.")
+                              f"another --workdir.")
         shutil.rmtree(workdir)
     os.makedirs(workdir, exist_ok=True)
     bundle, model, _ = runner.build_run(config)
@@ -156,7 +179,7 @@ def train_for_minutes(config, workdir, minutes, log=print):
     })
     settings = config["train"]
     steps = settings["steps_per_epoch"] or batches_per_data_epoch(bundle)
-    budget = _TimeBudget.make(minutes * 60.0)
+    budget = _TimeBudget.make(minutes * 60.0, clock)
     logs_dir = os.path.join(workdir, "logs")
     model.fit(train_stream(bundle, settings["seed"],
                            shuffle_buffer=config["data"].get("shuffle_buffer", 10000)),
@@ -168,12 +191,28 @@ def train_for_minutes(config, workdir, minutes, log=print):
     config = {**config, "train": {**settings, "epochs": max(1, budget.epochs_run)}}
     with open(os.path.join(workdir, "config.yaml"), "w") as f:
         yaml.safe_dump(config, f, sort_keys=False)
-    return runner.finish(model, bundle, config, workdir, log)
+    unit = "CPU-minutes" if clock == "cpu" else "minutes"
+    log(f"bench: the {minutes:g}-{unit} budget stopped training after {budget.steps_run} "
+        f"steps ({budget.epochs_run} epoch(s), {budget.seconds_used / 60:.3g} {unit})")
+    metrics = runner.finish(model, bundle, config, workdir, log)
+    # Returned, not written to metrics.json: what the budget allowed, for bench.json.
+    return {**metrics, "budget_steps": budget.steps_run,
+            "budget_minutes_used": budget.seconds_used / 60.0}
+
+
+def _budget_text(epochs=None, minutes=None, cpu_minutes=None):
+    if cpu_minutes:
+        return f"{cpu_minutes:g} CPU-min"
+    if minutes:
+        return f"{minutes:g} min"
+    return f"{epochs} epochs"
 
 
 def run_model(config_path, out_dir, seed, epochs=None, minutes=None, overrides=(),
-              options=None, feature_network=None, log=print):
-    """Trains and evaluates one config for one seed; returns its result row (a dict)."""
+              options=None, feature_network=None, log=print, cpu_minutes=None):
+    """Trains and evaluates one config for one seed; returns its result row (a dict).
+
+    The budget is `epochs`, `minutes` (wall clock) or `cpu_minutes` (process CPU time)."""
     from tfhybrids.data import load_data
     from tfhybrids.training.config import load_config
     from tfhybrids.training.run_dir import load_trained_model
@@ -185,21 +224,25 @@ def run_model(config_path, out_dir, seed, epochs=None, minutes=None, overrides=(
         sets.append(f"train.epochs={epochs}")
     config = load_config(config_path, sets)
     workdir = os.path.join(out_dir, _stem(config_path), f"seed{seed}")
-    budget = f"{minutes:g} min" if minutes else f"{config['train']['epochs']} epochs"
+    budget = _budget_text(config["train"]["epochs"], minutes, cpu_minutes)
+    timed = minutes or cpu_minutes
     marker = os.path.join(workdir, BENCH_FILE)
     previous = _read_json(marker)
-    if minutes and previous.get("minutes") == minutes and os.path.exists(
-            os.path.join(workdir, "model.keras")):
-        # A minutes run is not resumable, but a finished one need not be trained again.
-        log(f"bench: reusing the finished {minutes:g}-minute run in {workdir}")
+    if timed and previous.get("minutes") == minutes and previous.get(
+            "cpu_minutes") == cpu_minutes and os.path.exists(os.path.join(workdir, "model.keras")):
+        # A time-budget run is not resumable, but a finished one need not be trained again.
+        log(f"bench: reusing the finished {budget} run in {workdir}")
         metrics = _read_json(os.path.join(workdir, "metrics.json"))
         train_seconds = previous["train_seconds"]
         cpu_seconds = previous.get("cpu_seconds")
+        steps = previous.get("steps")
     else:
         log(f"bench: training {config['model']['class']} ({_stem(config_path)}), seed {seed}, "
             f"{budget} -> {workdir}")
         started, cpu_started = time.time(), time.process_time()
-        if minutes:
+        if cpu_minutes:
+            metrics = train_for_minutes(config, workdir, cpu_minutes, log, clock="cpu")
+        elif minutes:
             metrics = train_for_minutes(config, workdir, minutes, log)
         else:
             metrics = train(config, workdir, log)
@@ -207,15 +250,20 @@ def run_model(config_path, out_dir, seed, epochs=None, minutes=None, overrides=(
         # CPU seconds of this process over every core: on a shared machine, what the
         # model actually got out of its wall-clock budget.
         cpu_seconds = time.process_time() - cpu_started
-        write_json_atomic(marker, {"minutes": minutes, "epochs": epochs,
-                                   "train_seconds": train_seconds, "cpu_seconds": cpu_seconds})
+        steps = metrics.get("budget_steps")
+        write_json_atomic(marker, {"minutes": minutes, "cpu_minutes": cpu_minutes,
+                                   "epochs": epochs, "train_seconds": train_seconds,
+                                   "cpu_seconds": cpu_seconds, "steps": steps})
     model, config = load_trained_model(workdir)
     bundle = load_data(config["data"], seed=config["train"]["seed"])
     evaluation = evaluate_model(model, bundle, config["data"], options,
                                 feature_network=feature_network, log=log)
     row = result_row(config_path, config, seed, metrics, evaluation, train_seconds)
     if cpu_seconds is not None:
+        # Building, training and finishing the run (saving, pictures), on every thread.
         row["train_cpu_minutes"] = cpu_seconds / 60.0
+    if steps is not None:
+        row["steps"] = int(steps)
     log(f"bench: {row['model']} seed {seed}: " + ", ".join(
         f"{k}={v:.4g}" for k, v in row.items() if isinstance(v, float)))
     return row
@@ -317,12 +365,15 @@ def markdown_table(suite, rows, budget_text, floor=None):
                  if len({r["epochs"] for r in group}) > 1 else str(group[0]["epochs"]),
                  _cell([r["train_minutes"] for r in group], 1, spread=False)]
         if with_cpu:
-            cells.append(_cell([r.get("train_cpu_minutes") for r in group], 1, spread=False))
+            cells.append(_cell([r.get("train_cpu_minutes") for r in group], 2))
         cells += [_cell([r.get(key) for r in group], digits) for key, _, digits in columns]
         lines.append("| " + " | ".join(cells) + " |")
     seeds = sorted({r["seed"] for r in rows})
     notes = [f"Suite `{suite}`, budget {budget_text} per model and seed, seeds "
              f"{', '.join(map(str, seeds))} (mean ± std over seeds when several)."]
+    if with_cpu:
+        notes.append("train min, CPU min: wall-clock and process CPU minutes (all threads) of "
+                     "building, training and finishing each run.")
     if any("mse" in r for r in rows):
         notes.append("MSE and SSIM: test reconstructions G(E(x)) through the deterministic "
                      "code, pixels in [0, 1]; — where the model has no encoder.")
@@ -369,7 +420,7 @@ def tradeoff_plot(path, suite, rows):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tfhybrids.evaluation.plots import png_to_array, write_png
+    from tfhybrids.plots import png_to_array, write_png
 
     y_key = "disentanglement" if suite == "dsprites" else "fd"
     y_label = ("beta-VAE disentanglement metric (higher is better)" if suite == "dsprites" else
@@ -408,8 +459,9 @@ def tradeoff_plot(path, suite, rows):
 
 
 # ------------------------------------------------------------------------------ suites
-def run_toy2d(out_dir, passthrough=(), log=print):
-    """Runs `benchmarks/mode_collapse.py` (the mode-collapse benchmark) as its own command."""
+def run_toy2d(out_dir=None, passthrough=(), log=print):
+    """Runs `benchmarks/mode_collapse.py` (the mode-collapse benchmark) as its own command,
+    writing to `out_dir` when one is given (else to the script's own default)."""
     import subprocess
     import sys
 
@@ -419,25 +471,104 @@ def run_toy2d(out_dir, passthrough=(), log=print):
         raise ConfigError(f"bench toy2d runs {script}, which is not there (the mode-collapse "
                           f"benchmark has not landed in this checkout).")
     command = [sys.executable, script, *passthrough]
+    if out_dir:
+        command += ["--out", out_dir]
     log("bench: " + " ".join(command))
     completed = subprocess.run(command, cwd=root)
     return completed.returncode
 
 
+def available_cores():
+    """The CPU cores this process may run on (its affinity mask, e.g. under taskset)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+def set_thread_count(threads):
+    """Fixes TensorFlow's thread pools of this process: `threads` for the work inside an op
+    and as many (at least 2: one inter-op thread can leave a kernel waiting on work queued
+    behind it) for running ops side by side. Must run before TensorFlow executes any op."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(max(2, threads))
+
+
+def _run_or_fail(path, out_dir, seed, budget, overrides, options, feature_network, log):
+    """`run_model`, with a failure (other than a config error) turned into an error row."""
+    try:
+        return run_model(path, out_dir, seed, overrides=overrides, options=options,
+                         feature_network=feature_network, log=log, **budget)
+    except (KeyboardInterrupt, ConfigError):
+        raise
+    except Exception as error:  # noqa: BLE001 - one broken model must not sink the suite
+        message = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+        log(f"bench: {_stem(path)} seed {seed} failed: {message}")
+        return {"config": _stem(path), "model": _model_class_name(path), "seed": seed,
+                "epochs": 0, "train_minutes": float("nan"), "error": message}
+
+
+def _worker_run(path, out_dir, seed, budget, overrides, options, dataset):
+    """One run in a worker process: it loads its own feature network (a Keras model does
+    not travel between processes)."""
+    import tensorflow as tf
+
+    feature_network = feature_network_for(options, dataset)[0] if dataset else None
+    row = _run_or_fail(path, out_dir, seed, budget, overrides, options, feature_network, print)
+    row["threads"] = tf.config.threading.get_intra_op_parallelism_threads()
+    return row
+
+
+def _run_in_workers(jobs, out_dir, budget, overrides, options, dataset, workers, threads, log):
+    """Runs the (config, seed) jobs in `workers` processes of `threads` threads each, a fresh
+    process per run; returns the rows in the order of `jobs`."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    log(f"bench: {len(jobs)} runs, {workers} at a time, {threads} TensorFlow thread(s) each")
+    rows = [None] * len(jobs)
+    with ProcessPoolExecutor(max_workers=workers, max_tasks_per_child=1,
+                             mp_context=multiprocessing.get_context("spawn"),
+                             initializer=set_thread_count, initargs=(threads,)) as pool:
+        futures = {pool.submit(_worker_run, path, out_dir, seed, budget, overrides, options,
+                               dataset): index for index, (path, seed) in enumerate(jobs)}
+        for future in as_completed(futures):
+            rows[futures[future]] = future.result()
+            write_csv(os.path.join(out_dir, "results.csv"), [r for r in rows if r is not None])
+    return rows
+
+
 def run_suite(suite, out_dir, epochs=None, minutes=None, seeds=(0,), overrides=(),
-              options=None, config_dir=None, extra_configs=(), log=print):
+              options=None, config_dir=None, extra_configs=(), log=print, cpu_minutes=None,
+              workers=1, threads=None):
     """Runs a suite (see the module docstring) and writes results.md, results.csv and
     tradeoff.png in `out_dir`. `extra_configs` are config files run after the suite's own
-    (e.g. a model whose config is not in configs/ yet). Returns (rows, markdown table)."""
+    (e.g. a model whose config is not in configs/ yet). The budget is one of `epochs`,
+    `minutes` (wall clock) and `cpu_minutes` (process CPU time). `workers` > 1 trains that
+    many runs at once, each in its own process with `threads` TensorFlow threads (default:
+    the available cores divided by the workers). Returns (rows, markdown table)."""
     from tfhybrids.training.checkpoints import write_json_atomic
     from tfhybrids.training.config import load_config
 
-    if epochs is not None and minutes is not None:
-        raise ConfigError("bench: give --epochs or --minutes, not both.")
-    if minutes is not None and not minutes > 0:
-        raise ConfigError(f"bench: --minutes must be positive, got {minutes}.")
+    given = [name for name, value in (("--epochs", epochs), ("--minutes", minutes),
+                                      ("--cpu-minutes", cpu_minutes)) if value is not None]
+    if len(given) > 1:
+        raise ConfigError(f"bench: give one budget of --epochs, --minutes and --cpu-minutes, "
+                          f"not {' and '.join(given)}.")
+    for name, value in (("--minutes", minutes), ("--cpu-minutes", cpu_minutes)):
+        if value is not None and not value > 0:
+            raise ConfigError(f"bench: {name} must be positive, got {value}.")
     if epochs is not None and epochs < 1:
         raise ConfigError(f"bench: --epochs must be at least 1, got {epochs}.")
+    if not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"bench: --workers must be a whole number >= 1, got {workers}.")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ConfigError(f"bench: --threads must be a whole number >= 1, got {threads}.")
+    if threads is not None and workers == 1:
+        raise ConfigError("bench: --threads sets the threads of each worker process; give it "
+                          "with --workers 2 or more.")
     paths = suite_configs(suite, config_dir)
     for path in extra_configs:
         if not os.path.exists(path):
@@ -452,6 +583,7 @@ def run_suite(suite, out_dir, epochs=None, minutes=None, seeds=(0,), overrides=(
 
     # Load the feature network before any training, so a missing classifier fails at once.
     feature_network = None
+    dataset = None
     if suite != "dsprites":
         dataset = load_config(paths[0], overrides)["data"]["name"]
         feature_network, reason = feature_network_for(options, dataset)
@@ -464,24 +596,25 @@ def run_suite(suite, out_dir, epochs=None, minutes=None, seeds=(0,), overrides=(
                            options.num_fd_samples)
         log(f"bench: {floor['name']} of train vs test images: {floor['value']:.3f}")
 
+    budget = {"epochs": epochs, "minutes": minutes, "cpu_minutes": cpu_minutes}
+    jobs = [(path, seed) for path in paths for seed in seeds]
     rows = []
-    for path in paths:
-        for seed in seeds:
-            try:
-                rows.append(run_model(path, out_dir, seed, epochs, minutes, overrides, options,
-                                      feature_network, log))
-            except (KeyboardInterrupt, ConfigError):
-                raise
-            except Exception as error:  # noqa: BLE001 - one broken model must not sink the suite
-                message = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
-                log(f"bench: {_stem(path)} seed {seed} failed: {message}")
-                rows.append({"config": _stem(path), "model": _model_class_name(path),
-                             "seed": seed, "epochs": 0, "train_minutes": float("nan"),
-                             "error": message})
+    if workers == 1:
+        for path, seed in jobs:
+            rows.append(_run_or_fail(path, out_dir, seed, budget, overrides, options,
+                                     feature_network, log))
             # Written after every model, so a long suite shows its progress.
             write_csv(os.path.join(out_dir, "results.csv"), rows)
-    budget = f"{minutes:g} min of training" if minutes else (
-        f"{epochs} epochs" if epochs else "the configs' own epochs")
+    else:
+        rows = _run_in_workers(jobs, out_dir, budget, overrides, options,
+                               dataset if feature_network is not None else None, workers,
+                               threads or max(1, available_cores() // workers), log)
+    if cpu_minutes:
+        budget = f"{cpu_minutes:g} CPU-minutes of training"
+    elif minutes:
+        budget = f"{minutes:g} min of training"
+    else:
+        budget = f"{epochs} epochs" if epochs else "the configs' own epochs"
     table = markdown_table(suite, rows, budget, floor)
     with open(os.path.join(out_dir, "results.md"), "w") as f:
         f.write(f"# tfhybrids bench {suite}\n\n{table}")

@@ -1,5 +1,6 @@
 """The `evaluate`, `explore` and `bench` subcommands (registered by tfhybrids.cli)."""
 
+import argparse
 import os
 
 from tfhybrids.errors import ConfigError
@@ -53,6 +54,8 @@ def cmd_evaluate(args):
     from tfhybrids.evaluation.evaluate import evaluate_run_dir
 
     metrics = evaluate_run_dir(args.run_dir, _options(args))
+    print("test losses: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics["test"].items())
+          + " (as at the end of training: fixed evaluation noise)")
     evaluation = metrics["evaluation"]
     for key, value in evaluation.items():
         if key in ("skipped", "seconds"):
@@ -77,16 +80,32 @@ def cmd_explore(args):
 def cmd_bench(args):
     from tfhybrids.evaluation.bench import SMOKE_OPTIONS, run_suite, run_toy2d
 
-    out = args.out or os.path.join("bench", args.suite)
+    if args.out is not None:
+        import sys
+
+        print("bench: --out is deprecated; it is now --workdir (the name `train` uses).",
+              file=sys.stderr)
+    out = args.workdir or args.out or os.path.join("bench", args.suite)
     if args.suite == "toy2d":
-        return run_toy2d(out, args.passthrough)
+        ignored = [flag for flag, value in (
+            ("--epochs", args.epochs), ("--minutes", args.minutes),
+            ("--cpu-minutes", args.cpu_minutes), ("--seeds", args.seeds),
+            ("--threads", args.threads), ("--workers", None if args.workers == 1 else 1))
+            if value is not None]
+        if ignored:
+            raise ConfigError(f"bench toy2d runs benchmarks/mode_collapse.py, which has its own "
+                              f"options for {', '.join(ignored)}: pass them after '--', e.g. "
+                              f"`tfhybrids bench toy2d -- --workers 2 --steps 2000`.")
+        return run_toy2d(args.workdir or args.out, args.passthrough)
     if args.passthrough:
         raise ConfigError(f"bench {args.suite}: unexpected arguments {args.passthrough}.")
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()] if args.seeds else [0]
     options = _options(args, **(SMOKE_OPTIONS if args.suite == "smoke" else {}))
     _, table = run_suite(args.suite, out, epochs=args.epochs, minutes=args.minutes,
-                         seeds=seeds, overrides=args.set, options=options,
-                         config_dir=args.config_dir, extra_configs=args.add_config)
+                         cpu_minutes=args.cpu_minutes, seeds=seeds, overrides=args.set,
+                         options=options, config_dir=args.config_dir,
+                         extra_configs=args.add_config, workers=args.workers,
+                         threads=args.threads)
     print(table)
     print(f"Wrote {os.path.join(out, 'results.md')}, results.csv and tradeoff.png")
     return 0
@@ -119,10 +138,20 @@ def register(subparsers):
         "bench", help="train every model of a suite on one budget and write the comparison "
                       "table (results.md, results.csv, tradeoff.png)")
     bench.add_argument("suite", choices=("fashion_mnist", "dsprites", "toy2d", "smoke"))
-    bench.add_argument("--out", help="output directory (default: bench/SUITE)")
+    bench.add_argument("--workdir", help="directory of the runs and the table (default: "
+                                         "bench/SUITE)")
+    bench.add_argument("--out", help=argparse.SUPPRESS)  # the old name of --workdir
     budget = bench.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=int, help="epochs per model (default: each config's)")
-    budget.add_argument("--minutes", type=float, help="training minutes per model and seed")
+    budget.add_argument("--cpu-minutes", type=float, metavar="M",
+                        help="training budget per model and seed in process CPU minutes "
+                             "(all threads): equal computation however busy the machine is")
+    budget.add_argument("--minutes", type=float, help="training budget per model and seed in "
+                                                      "wall-clock minutes")
+    bench.add_argument("--workers", type=int, default=1,
+                       help="runs trained at once, each in its own process (default 1)")
+    bench.add_argument("--threads", type=int, help="TensorFlow threads of each worker process "
+                                                   "(default: the cores divided by --workers)")
     bench.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2 (default 0)")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override every config, e.g. --set data.train_limit=20000")

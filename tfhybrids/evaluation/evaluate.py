@@ -7,7 +7,8 @@ Which metrics a model gets depends on what it can do and on the data:
 | reconstruction MSE and SSIM of G(E(x)) on the test split ([0, 1] units) | an encoder (`encode_outputs`) and `decode` | `reconstruction` |
 | Fréchet distance of samples vs test images (`FD-<dataset>-classifier`, or `FID` with InceptionV3) | `sample_prior` and `decode`, image data | `frechet` |
 | linear-probe accuracy of frozen codes | an encoder and labels | `linear_probe` |
-| importance-weighted bound on log p(x) | an explicit likelihood (the VAE) | `iwae` |
+| importance-weighted bound on log p(x) | an explicit likelihood and Gaussian posterior (the VAE) | `iwae` |
+| importance-sampling estimate of log p(x) | an explicit likelihood and the model's own estimator for an implicit posterior (AVB) | `log_likelihood` |
 | mode coverage and high-quality share of 2,500 samples | a sampler, `toy2d` ring or grid data | `mode_coverage` |
 | beta-VAE disentanglement metric | an encoder, `dsprites` data | `disentanglement` |
 | semi-supervised error / clustering error (AAE paper) | `classify(x)` -> q(y|x); `num_clusters` for clustering | `semi_supervised` / `clustering` |
@@ -26,7 +27,15 @@ import tensorflow as tf
 
 from tfhybrids.errors import ConfigError
 from tfhybrids.evaluation import classification, frechet, image_metrics, likelihood
-from tfhybrids.evaluation.feature_networks import CLASSIFIER_DATASETS, load_feature_network
+from tfhybrids.evaluation.feature_networks import (
+    CLASSIFIER_DATASETS,
+    DEFAULT_EPOCHS,
+    FIRST_USE_DATASETS,
+    TRAIN_SCRIPT,
+    classifier_paths,
+    load_feature_network,
+    train_domain_classifier,
+)
 
 FEATURE_CHOICES = ("classifier", "inception", "none")
 
@@ -46,7 +55,8 @@ class EvaluationOptions:
         num_probe_train: int. Train codes for the linear probe. Defaults to 10000.
         num_eval_images: int. Test images for reconstruction and the probe's test codes.
             Defaults to 10000.
-        iwae_samples: int. K of the IWAE bound. Defaults to 64.
+        iwae_samples: int. K of the IWAE bound (and of a model's own log-likelihood
+            estimate). Defaults to 64.
         iwae_examples: int. Test examples the bound is averaged over. Defaults to 500.
         min_samples_per_mode: int. High-quality samples a toy2d mode needs to count as
             captured. Defaults to 1, the VEEGAN and PacGAN convention (see mode_coverage).
@@ -119,21 +129,37 @@ def generate(model, num, seed, batch_size=500):
     return np.concatenate(parts)
 
 
-def feature_network_for(options, dataset_name):
-    """The feature network the options ask for on this dataset, or (None, reason)."""
+def feature_network_for(options, dataset_name, train_missing=False, log=print):
+    """The feature network the options ask for on this dataset, or (None, reason).
+
+    With `train_missing`, a missing domain classifier of a `FIRST_USE_DATASETS` dataset
+    (digits: seconds) is trained and cached on first use; a missing one of another dataset
+    (Fashion-MNIST: minutes) skips the Fréchet distance with the command that makes it.
+    """
     if options.feature_network == "none":
         return None, "feature network 'none' was asked for"
     if options.feature_network == "classifier" and dataset_name not in CLASSIFIER_DATASETS:
         return None, (f"no domain classifier for '{dataset_name}' (only "
                       f"{', '.join(sorted(CLASSIFIER_DATASETS))}); use --feature-network "
                       f"inception with local weights")
+    if options.feature_network == "classifier" and train_missing and not os.path.exists(
+            classifier_paths(dataset_name, options.feature_dir)[0]):
+        if dataset_name not in FIRST_USE_DATASETS:
+            return None, (f"no {dataset_name} domain classifier yet; train it once (a few "
+                          f"minutes) with `python {TRAIN_SCRIPT} --dataset {dataset_name}` "
+                          f"to get FD-{dataset_name}-classifier")
+        directory = os.path.dirname(classifier_paths(dataset_name, options.feature_dir)[0])
+        log(f"First use of FD-{dataset_name}-classifier: training the {dataset_name} domain "
+            f"classifier ({DEFAULT_EPOCHS[dataset_name]} epochs), cached in {directory} ...")
+        train_domain_classifier(dataset_name, options.feature_dir, deterministic=False,
+                                verbose=0, log=log)
     return load_feature_network(options.feature_network, dataset=dataset_name,
                                 feature_dir=options.feature_dir,
                                 inception_weights=options.inception_weights), None
 
 
 def evaluate_model(model, bundle, data_config=None, options=None, feature_network=None,
-                   log=print):
+                   log=print, train_missing=False):
     """Computes every metric that applies (see the module docstring).
 
     Args:
@@ -144,6 +170,8 @@ def evaluate_model(model, bundle, data_config=None, options=None, feature_networ
         feature_network: a FeatureNetwork or None. Given, it replaces the one the options name
             (so a benchmark loads it once).
         log: callable for progress lines.
+        train_missing: bool. Train a missing digits domain classifier on first use (see
+            `feature_network_for`). Defaults to False (`tfhybrids evaluate` sets it).
 
     Returns:
         dict of metric name -> result, plus "skipped" {metric: reason} and "seconds".
@@ -177,7 +205,7 @@ def evaluate_model(model, bundle, data_config=None, options=None, feature_networ
 
     if has_sampler(model) and is_images:
         network, reason = (feature_network, None) if feature_network is not None else \
-            feature_network_for(options, bundle.name)
+            feature_network_for(options, bundle.name, train_missing=train_missing, log=log)
         if network is None:
             skipped["frechet"] = reason
         else:
@@ -196,6 +224,13 @@ def evaluate_model(model, bundle, data_config=None, options=None, feature_networ
             f"test examples")
         results["iwae"] = likelihood.iwae_summary(model, test_x[:options.iwae_examples],
                                                   options.iwae_samples, options.seed)
+    elif likelihood.supports_own_estimate(model):
+        log(f"{name}: log-likelihood estimate ({name}.log_likelihood), K={options.iwae_samples} "
+            f"on {options.iwae_examples} test examples")
+        results["log_likelihood"] = likelihood.log_likelihood_summary(
+            model, test_x[:options.iwae_examples], options.iwae_samples, options.seed)
+        skipped["iwae"] = (f"{name} has an implicit posterior (no density for the bound); "
+                           f"see log_likelihood")
     else:
         skipped["iwae"] = f"{name} has no explicit decoder likelihood"
 
@@ -289,6 +324,7 @@ def evaluate_run_dir(run_dir, options=None, log=print):
         with open(path) as f:
             metrics = json.load(f)
     metrics.update(evaluate_run(model, bundle))
-    metrics["evaluation"] = evaluate_model(model, bundle, config["data"], options, log=log)
+    metrics["evaluation"] = evaluate_model(model, bundle, config["data"], options, log=log,
+                                           train_missing=True)
     write_json_atomic(path, metrics)
     return metrics

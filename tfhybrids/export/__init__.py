@@ -1,7 +1,13 @@
 """SavedModel export for TensorFlow Serving.
 
-`export_model` and `serving_functions` live in `saved_model.py` (which imports TensorFlow,
-so they are loaded on first use); `existing_versions` in `layout.py` (no TensorFlow).
+    from tfhybrids.export import export_model
+    path = export_model(model, "models", "aae")        # -> models/aae/<next version>/
+
+`export_model(model, base_dir, name, version=None)` writes a SavedModel with the model's
+serving signatures (encode, decode, generate, reconstruct, ...) in TF Serving's
+`<base>/<name>/<version>/` layout; `serving_functions(model)` gives those signatures as
+functions. Both live in `saved_model.py` (which imports TensorFlow, so they are loaded on first
+use; `help()` lists them); `existing_versions` in `layout.py` (no TensorFlow).
 """
 
 from tfhybrids.export.layout import existing_versions
@@ -15,3 +21,8 @@ def __getattr__(name):
 
         return getattr(saved_model, name)
     raise AttributeError(f"module 'tfhybrids.export' has no attribute {name!r}")
+
+
+def __dir__():
+    # So that dir() and help() show the lazily loaded functions too.
+    return sorted(set(globals()) | set(__all__))

@@ -16,7 +16,9 @@ Conventions (the same for every model):
 - Every input has a free batch dimension and every other dimension fixed, and the signature
   checks the shape it is given (`tf.ensure_shape`), so a wrong shape fails with
   "Shape of tensor ... [3,28,28,1] is not compatible with expected shape [?,8,8,1]" at the
-  server, not with an error from deep inside the network.
+  server, not with an error from deep inside the network. Float inputs holding NaN or Inf
+  are refused the same way (InvalidArgumentError, INVALID_ARGUMENT from TF Serving: "...
+  input 'codes' holds NaN or Inf values; send finite numbers : Tensor had NaN values").
 - Every output is named; all outputs of a signature share the batch dimension, so TF
   Serving's row ("instances") format works for all of them.
 
@@ -67,6 +69,7 @@ import tensorflow as tf
 
 from tfhybrids.errors import ConfigError
 from tfhybrids.export.layout import existing_versions
+from tfhybrids.models.base import codes_from_seeds, data_name, from_model_range, to_model_range
 from tfhybrids.training.checkpoints import fault_point
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -85,46 +88,6 @@ SIGNATURE_DOCS = {
 }
 
 
-def _is_images(model):
-    return len(model.image_shape) == 3
-
-
-def data_name(model):
-    """The name of data inputs and outputs: "images", or "points" for vector data."""
-    return "images" if _is_images(model) else "points"
-
-
-def to_model_range(model, x):
-    """Signature input (images in [0, 1]) -> model input (images in [-1, 1]); points as is."""
-    x = tf.cast(x, tf.float32)
-    return x * 2.0 - 1.0 if _is_images(model) else x
-
-
-def from_model_range(model, x):
-    """Model output (images in [-1, 1]) -> signature output (clipped to [0, 1]); points as is."""
-    x = tf.cast(x, tf.float32)
-    return tf.clip_by_value((x + 1.0) / 2.0, 0.0, 1.0) if _is_images(model) else x
-
-
-def _seed_pair(seed):
-    # A 64-bit seed is folded into the two 32-bit halves of a stateless seed.
-    seed = tf.cast(seed, tf.int64)
-    return tf.stack([tf.cast(seed % 2147483647, tf.int32),
-                     tf.cast(seed // 2147483647, tf.int32)])
-
-
-def codes_from_seeds(model, seeds):
-    """Prior codes [batch, latent_dim], row i drawn with the stateless seed seeds[i].
-
-    Each row is drawn on its own, so a seed gives the same code whatever batch it is in.
-    """
-    def one(seed):
-        return model.sample_prior(1, _seed_pair(seed))[0]
-
-    return tf.map_fn(one, tf.cast(seeds, tf.int64),
-                     fn_output_signature=tf.TensorSpec([model.latent_dim], tf.float32))
-
-
 def fixed_row_noise(like):
     """N(0, I) noise shaped like `like` [batch, d]; row i drawn with the stateless seed (i, 0).
 
@@ -139,12 +102,6 @@ def fixed_row_noise(like):
 
     rows = tf.range(tf.shape(like)[0], dtype=tf.int32)
     return tf.map_fn(one, rows, fn_output_signature=tf.TensorSpec([width], tf.float32))
-
-
-# The helpers' earlier names, which model hooks may import.
-_to_model_range = to_model_range
-_from_model_range = from_model_range
-_codes_from_seeds = codes_from_seeds
 
 
 def _generic_functions(model):
@@ -218,15 +175,24 @@ def _with_sample(outputs):
     return {**outputs, "sample": outputs["mean"] + tf.exp(0.5 * outputs["log_var"]) * noise}
 
 
+def _check_input(signature, x, spec):
+    """The shape check, and for float inputs a finiteness check: a NaN or Inf would pass
+    through the network into finite-looking outputs (tanh, clipping), so the signature
+    refuses it with InvalidArgumentError (TF Serving: INVALID_ARGUMENT)."""
+    x = tf.ensure_shape(tf.convert_to_tensor(x, spec.dtype), spec.shape,
+                        name=f"check_{spec.name}_shape")
+    if spec.dtype.is_floating:
+        x = tf.debugging.check_numerics(
+            x, f"signature '{signature}' input '{spec.name}' holds NaN or Inf values; send "
+               f"finite numbers", name=f"check_{spec.name}_finite")
+    return x
+
+
 def _checked(model, signature, function, specs):
-    """Wraps `function` to check its inputs' shapes at run time and its outputs' form; an
-    `encode` returning a Gaussian's mean and log_var also returns a `sample` of it."""
+    """Wraps `function` to check its inputs' shapes and values at run time and its outputs'
+    form; an `encode` returning a Gaussian's mean and log_var also returns a `sample` of it."""
     def checked(*inputs):
-        inputs = [
-            tf.ensure_shape(tf.convert_to_tensor(x, spec.dtype), spec.shape,
-                            name=f"check_{spec.name}_shape")
-            for x, spec in zip(inputs, specs)
-        ]
+        inputs = [_check_input(signature, x, spec) for x, spec in zip(inputs, specs)]
         outputs = function(*inputs)
         if not isinstance(outputs, dict) or not outputs or not all(
                 isinstance(k, str) and _NAME.match(k) for k in outputs):

@@ -9,7 +9,11 @@ from tfhybrids.losses.adversarial import (
     minimax_generator_loss,
     non_saturating_generator_loss,
 )
+from tfhybrids.losses.categorical import categorical_cross_entropy, cluster_head_penalty
+from tfhybrids.losses.cycle import cycle_consistency_loss, identity_loss
 from tfhybrids.losses.divergences import gaussian_kl, gaussian_log_density, monte_carlo_kl
+from tfhybrids.losses.feature import feature_matching_loss, gaussian_feature_nll
+from tfhybrids.losses.latent import latent_reconstruction_loss
 from tfhybrids.losses.reconstruction import (
     absolute_error,
     bernoulli_nll,
@@ -21,11 +25,18 @@ from tfhybrids.losses.reconstruction import (
 __all__ = [
     "absolute_error",
     "bernoulli_nll",
+    "categorical_cross_entropy",
+    "cluster_head_penalty",
+    "cycle_consistency_loss",
     "discriminator_fake_loss",
     "discriminator_real_loss",
+    "feature_matching_loss",
+    "gaussian_feature_nll",
     "gaussian_kl",
     "gaussian_log_density",
     "gaussian_nll",
+    "identity_loss",
+    "latent_reconstruction_loss",
     "least_squares_discriminator_loss",
     "least_squares_generator_loss",
     "mean_squared_error",
@@ -35,22 +46,3 @@ __all__ = [
     "non_saturating_generator_loss",
     "squared_error",
 ]
-
-from tfhybrids.losses.feature import feature_matching_loss, gaussian_feature_nll  # noqa: E402
-
-__all__ += ["feature_matching_loss", "gaussian_feature_nll"]
-
-from tfhybrids.losses.latent import latent_reconstruction_loss  # noqa: E402
-
-__all__ += ["latent_reconstruction_loss"]
-
-from tfhybrids.losses.categorical import (  # noqa: E402
-    categorical_cross_entropy,
-    cluster_head_penalty,
-)
-
-__all__ += ["categorical_cross_entropy", "cluster_head_penalty"]
-
-from tfhybrids.losses.cycle import cycle_consistency_loss, identity_loss  # noqa: E402
-
-__all__ += ["cycle_consistency_loss", "identity_loss"]

@@ -4,8 +4,23 @@ import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
-from tfhybrids.models.base import HybridModel, output_activation, register_model
-from tfhybrids.validation import check_choice, check_float, check_int
+from tfhybrids.models.base import (
+    HybridModel, bernoulli_mean, decoder_io, register_model, sequential,
+)
+from tfhybrids.validation import check_choice, check_int
+
+
+def adversarial_autoencoder_phases(model, reconstruction_cost=None):
+    """The AAE's two phases (paper §2), in order: reconstruction by the autoencoder, then
+    regularisation, the code discriminator's update and then the encoder's (as generator).
+    `model` gives `reconstruction_error`, `discriminator_loss` and `generator_loss`;
+    `reconstruction_cost` is a cost on parameters added to the reconstruction phase."""
+    return [
+        sequential("autoencoder_optimizer", "recon_loss", model.reconstruction_error,
+                   cost=reconstruction_cost),
+        sequential("discriminator_optimizer", "d_loss", model.discriminator_loss),
+        sequential("generator_optimizer", "g_loss", model.generator_loss),
+    ]
 
 
 @register_model
@@ -60,20 +75,18 @@ class AAE(HybridModel):
 
     def __init__(self, encoder, decoder, discriminator, prior, latent_dim,
                  reconstruction_loss="squared_error", seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.discriminator = discriminator
-        self.prior = prior
+        super().__init__(seed=seed, encoder=encoder, decoder=decoder, discriminator=discriminator,
+                         prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
         self.reconstruction_loss = check_choice("model", "reconstruction_loss",
                                                 reconstruction_loss,
                                                 ("squared_error", "bernoulli"))
+        name = type(self).__name__
         if prior is None:
-            raise ConfigError("AAE: a prior is required (e.g. prior: {name: gaussian}).")
+            raise ConfigError(f"{name}: a prior is required (e.g. prior: {{name: gaussian}}).")
         if prior.latent_dim != self.latent_dim:
             raise ConfigError(
-                f"AAE: the prior has dimension {prior.latent_dim} but latent_dim is "
+                f"{name}: the prior has dimension {prior.latent_dim} but latent_dim is "
                 f"{self.latent_dim}; make them equal."
             )
         self.image_shape = tuple(encoder.input_shape[1:])
@@ -84,8 +97,7 @@ class AAE(HybridModel):
         bernoulli = args.get("reconstruction_loss", "squared_error") == "bernoulli"
         return {
             "encoder": ("encoder", {"input_shape": element_shape, "output_dim": latent_dim}),
-            "decoder": ("decoder", {"input_dim": latent_dim, "output_shape": element_shape,
-                                    "output_activation": output_activation(bernoulli, element_shape)}),
+            "decoder": decoder_io(latent_dim, element_shape, bernoulli),
             "discriminator": ("discriminator", {"input_shape": (latent_dim,)}),
         }
 
@@ -100,10 +112,11 @@ class AAE(HybridModel):
 
     def decode(self, z, training=False):
         """Decodes codes to images in [-1, 1]."""
-        outputs = self.decoder(z, training=training)
-        if self.reconstruction_loss == "bernoulli":
-            return 2.0 * tf.sigmoid(outputs) - 1.0
-        return outputs
+        return self.likelihood_mean(self.decoder(z, training=training))
+
+    def likelihood_mean(self, outputs):
+        """Images in [-1, 1] from the decoder's outputs (logits for "bernoulli")."""
+        return bernoulli_mean(outputs, self.reconstruction_loss == "bernoulli")
 
     def call(self, x, training=False):
         """Reconstructs x."""
@@ -113,50 +126,34 @@ class AAE(HybridModel):
         return self.prior.sample(num, seed)
 
     # ------------------------------------------------------------------ objective
-    def _reconstruction(self, x, training):
-        z = self.encoder(x, training=training)
-        outputs = self.decoder(z, training=training)
-        if self.reconstruction_loss == "bernoulli":
-            return losses.bernoulli_nll(x, outputs)
-        return losses.squared_error(x, outputs)
+    def decoder_inputs(self, z, batch):
+        """What the decoder takes for codes z of a training batch (a variant may add y)."""
+        return z
 
-    def _discriminator_loss(self, x, training):
-        z_prior = self.prior_samples(self.prior, tf.shape(x)[0])
-        z_data = self.encoder(x, training=training)
+    def reconstruction_error(self, batch, training):
+        """L_rec = ||x - dec(enc(x))||^2, or the Bernoulli NLL, per example."""
+        z = self.encoder(batch.x, training=training)
+        outputs = self.decoder(self.decoder_inputs(z, batch), training=training)
+        if self.reconstruction_loss == "bernoulli":
+            return losses.bernoulli_nll(batch.x, outputs)
+        return losses.squared_error(batch.x, outputs)
+
+    def discriminator_loss(self, batch, training):
+        """-log D(z') - log(1 - D(enc(x))) per example, z' ~ p(z)."""
+        z_prior = self.prior_samples(self.prior, tf.shape(batch.x)[0])
+        z_data = self.encoder(batch.x, training=training)
         return losses.minimax_discriminator_loss(
             self.discriminator(z_prior, training=training),
             self.discriminator(z_data, training=training),
         )
 
-    def _generator_loss(self, x, training):
-        z_data = self.encoder(x, training=training)
+    def generator_loss(self, batch, training):
+        """-log D(enc(x)) per example: the encoder is the generator of the code GAN."""
+        z_data = self.encoder(batch.x, training=training)
         return losses.non_saturating_generator_loss(self.discriminator(z_data, training=training))
 
-    def train_step(self, data):
-        x, _ = self.unpack(data)
-        with tf.GradientTape() as tape:
-            recon = self._reconstruction(x, training=True)
-            loss = self.reduce(recon)
-        self.minimize(tape, loss, "autoencoder_optimizer")
-
-        with tf.GradientTape() as tape:
-            d_loss = self._discriminator_loss(x, training=True)
-            loss = self.reduce(d_loss)
-        self.minimize(tape, loss, "discriminator_optimizer")
-
-        with tf.GradientTape() as tape:
-            g_loss = self._generator_loss(x, training=True)
-            loss = self.reduce(g_loss)
-        self.minimize(tape, loss, "generator_optimizer")
-        return self.update_trackers({"recon_loss": recon, "d_loss": d_loss, "g_loss": g_loss})
-
-    def test_step(self, data):
-        x, _ = self.unpack(data)
-        return self.update_trackers({
-            "recon_loss": self._reconstruction(x, training=False),
-            "d_loss": self._discriminator_loss(x, training=False),
-            "g_loss": self._generator_loss(x, training=False),
-        })
+    def phases(self):
+        return adversarial_autoencoder_phases(self)
 
     def player_variables(self, optimizer_name):
         if optimizer_name == "autoencoder_optimizer":
@@ -165,13 +162,3 @@ class AAE(HybridModel):
             return self.discriminator.trainable_variables
         return self.encoder.trainable_variables
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._networks_config())
-        config.update({
-            "prior": self.prior.get_config(),
-            "latent_dim": self.latent_dim,
-            "reconstruction_loss": self.reconstruction_loss,
-            "seed": self.seed,
-        })
-        return config

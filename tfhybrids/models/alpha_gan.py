@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
-from tfhybrids.models.base import HybridModel, output_activation, register_model
+from tfhybrids.models.base import HybridModel, LatentPrior, decoder_io, register_model, simultaneous
 from tfhybrids.validation import check_choice, check_float, check_int
 
 ADVERSARIAL_LOSSES = ("log_ratio", "non_saturating")
@@ -12,7 +12,7 @@ _ADAM = {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}
 
 
 @register_model
-class AlphaGAN(HybridModel):
+class AlphaGAN(LatentPrior, HybridModel):
     """Alpha-GAN (Rosca, Lakshminarayanan, Warde-Farley & Mohamed 2017, "Variational
     approaches for auto-encoding generative adversarial networks", arXiv 1706.04987).
 
@@ -77,12 +77,9 @@ class AlphaGAN(HybridModel):
     def __init__(self, encoder, generator, discriminator, code_discriminator, prior,
                  latent_dim, reconstruction_weight=1.0, adversarial_loss="log_ratio",
                  seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.encoder = encoder
-        self.generator = generator
-        self.discriminator = discriminator
-        self.code_discriminator = code_discriminator
-        self.prior = prior
+        super().__init__(seed=seed, encoder=encoder, generator=generator,
+                         discriminator=discriminator, code_discriminator=code_discriminator,
+                         prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
         self.reconstruction_weight = check_float("model", "reconstruction_weight",
                                                  reconstruction_weight, minimum=0.0)
@@ -110,9 +107,7 @@ class AlphaGAN(HybridModel):
         latent_dim = check_int("model", "latent_dim", args["latent_dim"], minimum=1)
         return {
             "encoder": ("encoder", {"input_shape": element_shape, "output_dim": latent_dim}),
-            "generator": ("decoder", {"input_dim": latent_dim, "output_shape": element_shape,
-                                      "output_activation": output_activation(False,
-                                                                             element_shape)}),
+            "generator": decoder_io(latent_dim, element_shape),
             "discriminator": ("discriminator", {"input_shape": element_shape}),
             "code_discriminator": ("discriminator", {"input_shape": (latent_dim,)}),
         }
@@ -133,11 +128,6 @@ class AlphaGAN(HybridModel):
     def call(self, x, training=False):
         """Reconstructs x as G(E(x))."""
         return self.decode(self.encode(x, training=training), training=training)
-
-    def sample_prior(self, num, seed):
-        if self.prior is None:
-            return tf.random.stateless_normal([num, self.latent_dim], seed=seed)
-        return self.prior.sample(num, seed)
 
     # ------------------------------------------------------------------ objective
     def _fool(self, logits):
@@ -173,29 +163,15 @@ class AlphaGAN(HybridModel):
             "code_d_loss": losses.minimax_discriminator_loss(code_real, code_fake),
         }
 
-    def _terms(self, x, training):
-        local_batch = tf.shape(x)[0]
-        if self.prior is None:
-            z_prior = self.normal_noise(local_batch, [self.latent_dim])
-        else:
-            z_prior = self.prior_samples(self.prior, local_batch)
-        return self.loss_terms(x, z_prior, training)
+    def player_losses(self, batch, training):
+        """`loss_terms` of the batch and one draw of prior codes."""
+        return self.loss_terms(batch.x, self.prior_samples_or_noise(tf.shape(batch.x)[0]),
+                               training)
 
-    def train_step(self, data):
-        x, _ = self.unpack(data)
-        with tf.GradientTape(persistent=True) as tape:
-            terms = self._terms(x, training=True)
-            reduced = {name: self.reduce(value) for name, value in terms.items()}
-        self.minimize(tape, reduced["e_loss"], "encoder_optimizer")
-        self.minimize(tape, reduced["g_loss"], "generator_optimizer")
-        self.minimize(tape, reduced["d_loss"], "discriminator_optimizer")
-        self.minimize(tape, reduced["code_d_loss"], "code_discriminator_optimizer")
-        del tape
-        return self.update_trackers(terms)
-
-    def test_step(self, data):
-        x, _ = self.unpack(data)
-        return self.update_trackers(self._terms(x, training=False))
+    def phases(self):
+        return [simultaneous(self.player_losses, encoder_optimizer="e_loss",
+                             generator_optimizer="g_loss", discriminator_optimizer="d_loss",
+                             code_discriminator_optimizer="code_d_loss")]
 
     def player_variables(self, optimizer_name):
         network = {
@@ -206,14 +182,3 @@ class AlphaGAN(HybridModel):
         }[optimizer_name]
         return network.trainable_variables
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._networks_config())
-        config.update({
-            "prior": None if self.prior is None else self.prior.get_config(),
-            "latent_dim": self.latent_dim,
-            "reconstruction_weight": self.reconstruction_weight,
-            "adversarial_loss": self.adversarial_loss,
-            "seed": self.seed,
-        })
-        return config

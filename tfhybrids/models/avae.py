@@ -4,38 +4,57 @@ import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
-from tfhybrids.export.saved_model import _from_model_range, _is_images, _to_model_range
-from tfhybrids.models.base import HybridModel, output_activation, register_model
+from tfhybrids.models.base import (
+    HybridModel, LatentPrior, data_name, from_model_range, output_activation, register_model,
+    seed_pair, simultaneous, to_model_range,
+)
 from tfhybrids.validation import check_float, check_int
 
 DEFAULT_NOISE_DIM = 16
 
 
 @register_model
-class AVAE(HybridModel):
+class AVAE(LatentPrior, HybridModel):
     """Adversarial variational autoencoder (Plumerault, Le Borgne & Hudelot 2020, ICPR,
     arXiv 2012.11551).
 
     A VAE and a GAN trained side by side and tied by a reconstruction error measured in the
-    VAE encoder's code space. The VAE (encoder q(z|x) = N(mu_e(x), diag sigma_e(x)^2) and
-    decoder) models what the code can carry; the GAN generator G(z, xi) gets an extra noise
-    input xi ~ N(0, I) for what it cannot (textures, small variations: the paper's argument
-    that VAEs are blurry because the image manifold has more dimensions than the code). The
-    generator is told which image to draw for a code by the latent reconstruction loss (paper
-    Eq. 4; `losses.latent_reconstruction_loss`):
+    VAE encoder's code space. What the paper states (its poster, seed 001, and the released
+    code, github.com/AntoinePlumerault/AVAE, src/frameworks/avae.py; the paper's body could
+    not be read here):
 
-        L_Z(x_hat) = 1/2 || (mu_e(x_hat) - sqrt(1 - sigma_e^2) z) / sigma_e ||^2,
-        x_hat = G(z, xi),  z ~ N(0, I),  xi ~ N(0, I),
+    - The latent reconstruction loss (Eq. 4; `losses.latent_reconstruction_loss`), written
+      for an image x_hat generated from a code z,
 
-    i.e. encoding a generated image must give back (a rescaled) z. The players, all updated
-    from the same batch and draws:
+          L_Z(x_hat) = 1/2 || (mu_e(x_hat) - sqrt(1 - sigma_e^2) z) / sigma_e ||^2,
+
+      with one encoder standard deviation sigma_e; its optimum mu_e(x_hat*(z)) =
+      sqrt(1 - sigma_e^2) z gives mu_e of generated images the distribution of mu_e of real
+      ones, N(0, I - sigma_e^2), "for z ~ p(z)".
+    - Which z: the poster derives L_Z as a reconstruction error between x_hat(z) and the real
+      images x whose code is z (a term g(x) = sqrt(1 - sigma_e^2) z / sigma_e, z drawn by the
+      encoder from x); g depends on x only through z, so L_Z is a function of z alone, and the
+      authors' training step applies it to prior samples: z ~ N(0, I), x_hat = G(z) (the same
+      thing in expectation when the encoder's aggregate posterior matches the prior). Only at
+      evaluation ("generator reconstructions") is G fed the encoder's code of a real image.
+    - G's inputs: the poster writes the generator as a function of z alone (x_hat*(z)); the
+      released code feeds it [z, xi], xi ~ N(0, I) with as many dimensions as z. This model
+      follows the code by default (`noise_dim` 16, the shipped config's latent size);
+      `noise_dim: 0` gives G(z), the form of the poster's formulas.
+    - Training: one forward pass on a batch, then every network steps on its own loss with
+      its own Adam (the code: learning rate 2e-4, beta_1 0.5, decayed exponentially):
+      encoder beta * KL + NLL, decoder NLL, generator GAN loss + L_Z, discriminator the
+      logistic loss on real x against G(z, xi). L_Z's gradient reaches the generator through
+      the encoder, but L_Z is not in the encoder's loss.
+
+    The players here, all updated from the same batch and draws (simultaneous updates, as in
+    the code):
 
     - encoder + decoder (`vae_optimizer`): the VAE loss only,
       -log N(x; dec(z_e), observation_std^2 I) + beta KL(q(z|x) || N(0, I)), z_e ~ q(z|x).
-    - generator (`generator_optimizer`): -log D(G(z, xi)) + latent_weight * L_Z(G(z, xi)).
-      L_Z's gradient flows *through* the encoder into G, but the encoder is not a player of
-      this loss: its weights (and its batch-norm statistics: the encoder is run in inference
-      mode on x_hat) change only by the VAE loss, so the code space stays the VAE's.
+    - generator (`generator_optimizer`): -log D(G(z, xi)) + latent_weight * L_Z(G(z, xi)),
+      z ~ p(z). The encoder is run in inference mode on x_hat, so neither its weights nor its
+      batch-norm statistics learn from generated images: the code space stays the VAE's.
     - discriminator (`discriminator_optimizer`): -log D(x) - log(1 - D(G(z, xi))). It never
       sees the VAE decoder's outputs: the two halves meet only through the encoder.
 
@@ -43,24 +62,28 @@ class AVAE(HybridModel):
     G(mu_e(x), 0) (the paper's "generator reconstructions", `call`); the VAE decoder's
     reconstruction dec(mu_e(x)) is `vae_reconstruction`.
 
-    How L_Z here relates to the paper's Eq. 4:
+    Where this code departs from the paper and its code, and why:
     - sigma_e. Eq. 4 has one sigma_e, independent of the image (its derivation needs a
       constant posterior variance: then the means of real images follow N(0, I - sigma_e^2)).
       The encoder here predicts sigma_e(x) per image, so we use the per-dimension constant
       sigma_e^2 = E_x[sigma_e(x)^2] over the real images of the global batch (the variance
       that makes Var(mu_e) + E[sigma_e^2] = I when the aggregate posterior matches the prior),
-      with no gradient. Not sigma_e(x_hat): with a gradient through it the generator could
-      lower L_Z by making images the encoder is unsure of (sigma_e -> 1 sends the target to 0).
-    - sqrt(1 - sigma_e^2) shrinks the target so that mu_e of generated images has the
-      distribution of mu_e of real ones, N(0, I - sigma_e^2), rather than N(0, I); variances
+      with no gradient. The authors' code instead weights each dimension by 1 / sigma_e(x_hat)^2
+      of the generated image, normalised over dimensions (a softmax of -2 log sigma_e), with
+      no gradient; we keep Eq. 4's scale, which does not let the generator choose its own
+      weights by making images the encoder is unsure of.
+    - Target. We keep Eq. 4's sqrt(1 - sigma_e^2) z (the authors' code uses z); variances
       above 1 give a target of 0.
+    - Generator loss. The non-saturating -log D(G) (Goodfellow et al. 2014), as in the other
+      GANs of the library; the authors' code minimises -D(G) on the raw logit.
     - Weighting: the generator minimises the GAN loss + `latent_weight` * L_Z (the paper
       adds them; `latent_weight` = 1 by default). L_Z is summed over latent dimensions and
-      each is weighted by 1 / sigma_e^2, so dimensions the encoder ignores cost nothing.
-    - Generator reconstructions use z = mu_e(x) and xi = 0. At the optimum mu_e(G(z)) =
-      sqrt(1 - sigma_e^2) z, so the exact inverse would be mu_e(x) / sqrt(1 - sigma_e^2);
-      that rescaling is under 1% on the dimensions the encoder uses (sigma_e < 0.15) and
-      0 / 0 on those it ignores (sigma_e ~ 1, mu_e ~ 0), so it is left out.
+      each is weighted by 1 / sigma_e^2, so dimensions the encoder ignores cost little.
+    - Generator reconstructions use z = mu_e(x) and xi = 0 (the authors' code samples z from
+      q(z|x) and draws xi). At the optimum mu_e(G(z)) = sqrt(1 - sigma_e^2) z, so the exact
+      inverse would be mu_e(x) / sqrt(1 - sigma_e^2); that rescaling is under 1% on the
+      dimensions the encoder uses (sigma_e < 0.15) and 0 / 0 on those it ignores
+      (sigma_e ~ 1, mu_e ~ 0), so it is left out.
     - `decode(z)` (the export's `decode`, and the run's sample grid) draws G(z, 0); the
       exported `generate` signature draws xi too, from each seed.
 
@@ -73,10 +96,11 @@ class AVAE(HybridModel):
         encoder: keras.Model. x -> [batch, 2 * latent_dim]: mean and log-variance stacked.
         decoder: keras.Model. z [batch, latent_dim] -> x (the VAE decoder; tanh images).
         generator: keras.Model. {"code": [batch, latent_dim], "noise": [batch, noise_dim]}
-            -> x (tanh images, or points).
+            -> x (tanh images, or points); {"code": ...} only when noise_dim is 0.
         discriminator: keras.Model. x -> logit [batch, 1].
         latent_dim: int. Size of z.
-        noise_dim: int >= 1. Size of the generator's extra noise xi. Defaults to 16.
+        noise_dim: int >= 0. Size of the generator's extra noise xi; 0 means no extra noise,
+            G(z). Defaults to 16 (the authors' code uses the latent size).
         prior: tfhybrids.priors.Prior or None. Must be the standard Gaussian (L_Z's
             derivation assumes it). Defaults to None: N(0, I).
         beta: float. Weight of the KL term of the VAE. Defaults to 1.0.
@@ -109,14 +133,10 @@ class AVAE(HybridModel):
     def __init__(self, encoder, decoder, generator, discriminator, latent_dim,
                  noise_dim=DEFAULT_NOISE_DIM, prior=None, beta=1.0, observation_std=0.1,
                  latent_weight=1.0, seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.generator = generator
-        self.discriminator = discriminator
+        super().__init__(seed=seed, encoder=encoder, decoder=decoder, generator=generator,
+                         discriminator=discriminator, prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
-        self.noise_dim = check_int("model", "noise_dim", noise_dim, minimum=1)
-        self.prior = prior
+        self.noise_dim = check_int("model", "noise_dim", noise_dim, minimum=0)
         self.beta = check_float("model", "beta", beta, minimum=0.0)
         self.observation_std = check_float("model", "observation_std", observation_std,
                                            minimum=0.0, exclusive_minimum=True)
@@ -133,12 +153,14 @@ class AVAE(HybridModel):
                 f"(mean and log-variance), it outputs {encoder.output_shape[-1]}."
             )
         generator_inputs = generator.input
-        if not isinstance(generator_inputs, dict) or set(generator_inputs) != {"code", "noise"}:
+        sizes = {"code": self.latent_dim, "noise": self.noise_dim} if self.noise_dim else \
+            {"code": self.latent_dim}
+        if not isinstance(generator_inputs, dict) or set(generator_inputs) != set(sizes):
             raise ConfigError(
-                "AVAE: the generator must take a dict of inputs {'code', 'noise'} (build it "
-                "with build_decoder(spec, {'code': latent_dim, 'noise': noise_dim}, ...))."
+                f"AVAE: with noise_dim {self.noise_dim} the generator must take a dict of "
+                f"inputs {sorted(sizes)} (build it with build_decoder(spec, {sizes}, ...))."
             )
-        for key, size in (("code", self.latent_dim), ("noise", self.noise_dim)):
+        for key, size in sizes.items():
             if generator_inputs[key].shape[-1] != size:
                 raise ConfigError(
                     f"AVAE: the generator's '{key}' input has size "
@@ -150,13 +172,15 @@ class AVAE(HybridModel):
     def network_io(cls, args, element_shape, num_classes, prior):
         latent_dim = check_int("model", "latent_dim", args["latent_dim"], minimum=1)
         noise_dim = check_int("model", "noise_dim", args.get("noise_dim", DEFAULT_NOISE_DIM),
-                              minimum=1)
+                              minimum=0)
+        generator_inputs = {"code": latent_dim, "noise": noise_dim} if noise_dim else \
+            {"code": latent_dim}
         activation = output_activation(False, element_shape)
         return {
             "encoder": ("encoder", {"input_shape": element_shape, "output_dim": 2 * latent_dim}),
             "decoder": ("decoder", {"input_dim": latent_dim, "output_shape": element_shape,
                                     "output_activation": activation}),
-            "generator": ("decoder", {"input_dim": {"code": latent_dim, "noise": noise_dim},
+            "generator": ("decoder", {"input_dim": generator_inputs,
                                       "output_shape": element_shape,
                                       "output_activation": activation}),
             "discriminator": ("discriminator", {"input_shape": element_shape}),
@@ -173,7 +197,9 @@ class AVAE(HybridModel):
         return {"mean": mean, "log_var": log_var}
 
     def generator_images(self, z, noise=None, training=False):
-        """G(z, xi); xi = 0 (the noise's mean) when `noise` is None."""
+        """G(z, xi); xi = 0 (the noise's mean) when `noise` is None; G(z) when noise_dim is 0."""
+        if not self.noise_dim:
+            return self.generator({"code": z}, training=training)
         if noise is None:
             noise = tf.zeros([tf.shape(z)[0], self.noise_dim], z.dtype)
         return self.generator({"code": z, "noise": noise}, training=training)
@@ -192,22 +218,16 @@ class AVAE(HybridModel):
         mean, _ = self.encode(x, training=training)
         return self.decoder(mean, training=training)
 
-    def sample_prior(self, num, seed):
-        if self.prior is None:
-            return tf.random.stateless_normal([num, self.latent_dim], seed=seed)
-        return self.prior.sample(num, seed)
-
     def extra_serving_functions(self):
-        data_name = "images" if _is_images(self) else "points"
-        data_spec = tf.TensorSpec([None, *self.image_shape], tf.float32, name=data_name)
+        data = data_name(self)
+        data_spec = tf.TensorSpec([None, *self.image_shape], tf.float32, name=data)
         seed_spec = tf.TensorSpec([None], tf.int64, name="seeds")
 
         def generate(seeds):
             def one(seed):
                 # A 64-bit seed folded into the two halves of a stateless seed; the noise
                 # uses a second seed derived from it, so each seed gives one (z, xi).
-                pair = tf.stack([tf.cast(seed % 2147483647, tf.int32),
-                                 tf.cast(seed // 2147483647, tf.int32)])
+                pair = seed_pair(seed)
                 z = self.sample_prior(1, pair)[0]
                 xi = tf.random.stateless_normal(
                     [self.noise_dim], seed=tf.random.experimental.stateless_fold_in(pair, 1))
@@ -216,11 +236,11 @@ class AVAE(HybridModel):
             z, xi = tf.map_fn(one, tf.cast(seeds, tf.int64), fn_output_signature=(
                 tf.TensorSpec([self.latent_dim], tf.float32),
                 tf.TensorSpec([self.noise_dim], tf.float32)))
-            return {data_name: _from_model_range(self, self.generator_images(z, xi)), "codes": z}
+            return {data: from_model_range(self, self.generator_images(z, xi)), "codes": z}
 
         def vae_reconstruct(inputs):
-            x = _to_model_range(self, inputs)
-            return {data_name: _from_model_range(self, self.vae_reconstruction(x))}
+            x = to_model_range(self, inputs)
+            return {data: from_model_range(self, self.vae_reconstruction(x))}
 
         return {"generate": (generate, [seed_spec]),
                 "vae_reconstruct": (vae_reconstruct, [data_spec])}
@@ -268,37 +288,27 @@ class AVAE(HybridModel):
 
     def _draws(self, local_batch):
         eps = self.normal_noise(local_batch, [self.latent_dim])
-        if self.prior is None:
-            z = self.normal_noise(local_batch, [self.latent_dim])
-        else:
-            z = self.prior_samples(self.prior, local_batch)
-        noise = self.normal_noise(local_batch, [self.noise_dim])
+        z = self.prior_samples_or_noise(local_batch)
+        noise = self.normal_noise(local_batch, [self.noise_dim]) if self.noise_dim else None
         return eps, z, noise
 
-    def _terms(self, x, training):
-        eps, z, noise = self._draws(tf.shape(x)[0])
-        vae = self.vae_terms(x, eps, training)
-        terms = self.gan_terms(x, z, noise, self.code_scale(vae.pop("variance")), training)
+    def player_losses(self, batch, training):
+        """Every per-example term of one forward pass: the VAE's and the GAN's."""
+        eps, z, noise = self._draws(tf.shape(batch.x)[0])
+        vae = self.vae_terms(batch.x, eps, training)
+        terms = self.gan_terms(batch.x, z, noise, self.code_scale(vae.pop("variance")),
+                               training)
         terms.update(vae)
         return terms
 
-    def train_step(self, data):
-        x, _ = self.unpack(data)
+    def phases(self):
         # One forward pass, then each player descends its own loss (simultaneous updates).
-        with tf.GradientTape(persistent=True) as tape:
-            terms = self._terms(x, training=True)
-            vae_loss = self.reduce(terms["recon_loss"] + self.beta * terms["kl_loss"])
-            g_loss = self.reduce(terms["g_loss"] + self.latent_weight * terms["latent_loss"])
-            d_loss = self.reduce(terms["d_loss"])
-        self.minimize(tape, vae_loss, "vae_optimizer")
-        self.minimize(tape, g_loss, "generator_optimizer")
-        self.minimize(tape, d_loss, "discriminator_optimizer")
-        del tape
-        return self.update_trackers(terms)
-
-    def test_step(self, data):
-        x, _ = self.unpack(data)
-        return self.update_trackers(self._terms(x, training=False))
+        return [simultaneous(
+            self.player_losses,
+            vae_optimizer=lambda terms: terms["recon_loss"] + self.beta * terms["kl_loss"],
+            generator_optimizer=lambda terms: (terms["g_loss"]
+                                               + self.latent_weight * terms["latent_loss"]),
+            discriminator_optimizer="d_loss")]
 
     def player_variables(self, optimizer_name):
         if optimizer_name == "vae_optimizer":
@@ -307,16 +317,3 @@ class AVAE(HybridModel):
             return self.generator.trainable_variables
         return self.discriminator.trainable_variables
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._networks_config())
-        config.update({
-            "latent_dim": self.latent_dim,
-            "noise_dim": self.noise_dim,
-            "prior": None if self.prior is None else self.prior.get_config(),
-            "beta": self.beta,
-            "observation_std": self.observation_std,
-            "latent_weight": self.latent_weight,
-            "seed": self.seed,
-        })
-        return config

@@ -7,7 +7,9 @@ import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
-from tfhybrids.models.base import HybridModel, output_activation, register_model
+from tfhybrids.models.base import (
+    HybridModel, bernoulli_mean, decoder_io, register_model, sequential,
+)
 from tfhybrids.validation import check_choice, check_float, check_int
 
 DEFAULT_NOISE_DIM = 16
@@ -32,6 +34,13 @@ class AVB(HybridModel):
        differentiating through z (reparameterisation) but not updating T. The decoder's
        gradient comes from the likelihood term only, as in the paper's Eq. 3.7.
 
+    T(x, z) must be a joint network: its optimum log q(z|x) - log p(z) depends on how x and z
+    go together, which a logit f(x) + g(z) cannot represent. `build_discriminator` joins x
+    and z before at least one nonlinear layer (an MLP concatenates them at its input; a conv
+    spec adds `joint_units` dense layers, [256] by default, after the concatenated conv
+    features and z); the sampler E(x, eps) is built the same way, so the noise is mixed with
+    x nonlinearly rather than added to a function of x.
+
     Departures from the paper: adaptive contrast (§4) is not implemented; the players are
     updated one after the other (T first) rather than simultaneously; the encoder's noise is
     concatenated to its input (the paper leaves the sampler's form open; its toy notebook
@@ -40,8 +49,11 @@ class AVB(HybridModel):
     Reported metrics: `loss` = recon_loss + kl_loss, the negative ELBO estimated with the
     current T; `recon_loss` = -log p(x|z); `kl_loss` = T(x, z), the adversarial estimate of
     log q(z|x) - log p(z); `d_loss` = T's logistic loss (of its last step).
-    `log_likelihood` estimates log p(x) by importance sampling; `posterior_picture` draws
-    samples of q(z|x) for a few inputs (the paper's Fig. 4).
+    `log_likelihood` estimates log p(x) by importance sampling from a proposal with a known
+    density (what `tfhybrids evaluate` reports under `log_likelihood`; the paper evaluates
+    with annealed importance sampling, another stochastic lower bound; the IWAE bound does
+    not apply, as it needs the density of q(z|x)); `posterior_picture` draws samples of
+    q(z|x) for a few inputs (the paper's Fig. 4).
 
     Args:
         encoder: keras.Model. {"x": [batch, *x_shape], "noise": [batch, noise_dim]} -> z
@@ -75,16 +87,15 @@ class AVB(HybridModel):
 
     network_names = ("encoder", "decoder", "discriminator")
     optimizer_names = ("autoencoder_optimizer", "discriminator_optimizer")
+    # q(z|x) has no density: evaluation uses `log_likelihood`, not the IWAE bound.
+    implicit_posterior = True
     metric_names = ("loss", "recon_loss", "kl_loss", "d_loss")
 
     def __init__(self, encoder, decoder, discriminator, prior, latent_dim,
                  noise_dim=DEFAULT_NOISE_DIM, likelihood="bernoulli", observation_std=0.1,
                  discriminator_steps=1, seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.discriminator = discriminator
-        self.prior = prior
+        super().__init__(seed=seed, encoder=encoder, decoder=decoder, discriminator=discriminator,
+                         prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
         self.noise_dim = check_int("model", "noise_dim", noise_dim, minimum=1)
         self.likelihood = check_choice("model", "likelihood", likelihood,
@@ -118,9 +129,7 @@ class AVB(HybridModel):
             "encoder": ("encoder", {"input_shape": {"x": element_shape,
                                                     "noise": (noise_dim,)},
                                     "output_dim": latent_dim}),
-            "decoder": ("decoder", {"input_dim": latent_dim, "output_shape": element_shape,
-                                    "output_activation": output_activation(bernoulli,
-                                                                           element_shape)}),
+            "decoder": decoder_io(latent_dim, element_shape, bernoulli),
             "discriminator": ("discriminator", {"input_shape": {"x": element_shape,
                                                                 "z": (latent_dim,)}}),
         }
@@ -161,10 +170,8 @@ class AVB(HybridModel):
 
     def decode(self, z, training=False):
         """Decodes codes to the likelihood's mean, images in [-1, 1]."""
-        outputs = self.decode_outputs(z, training=training)
-        if self.likelihood == "bernoulli":
-            return 2.0 * tf.sigmoid(outputs) - 1.0
-        return outputs
+        return bernoulli_mean(self.decode_outputs(z, training=training),
+                              self.likelihood == "bernoulli")
 
     def call(self, x, training=False):
         """Reconstructs x through the zero-noise code E(x, 0)."""
@@ -198,32 +205,21 @@ class AVB(HybridModel):
         kl = self._logit(x, z, training)
         return {"loss": recon + kl, "recon_loss": recon, "kl_loss": kl}
 
-    def _draws(self, x):
-        batch = tf.shape(x)[0]
-        return self.normal_noise(batch, [self.noise_dim]), self.prior_samples(self.prior, batch)
+    def phases(self):
+        # Fresh draws for each of the k updates of T and for the autoencoder's update.
+        def discriminator_loss(batch, training):
+            size = tf.shape(batch.x)[0]
+            noise = self.normal_noise(size, [self.noise_dim])
+            return self.discriminator_loss(batch.x, noise, self.prior_samples(self.prior, size),
+                                           training)
 
-    def train_step(self, data):
-        x, _ = self.unpack(data)
-        for _ in range(self.discriminator_steps):
-            noise, z_prior = self._draws(x)
-            with tf.GradientTape() as tape:
-                d_loss = self.discriminator_loss(x, noise, z_prior, training=True)
-                loss = self.reduce(d_loss)
-            self.minimize(tape, loss, "discriminator_optimizer")
+        def elbo_terms(batch, training):
+            noise = self.normal_noise(tf.shape(batch.x)[0], [self.noise_dim])
+            return self.elbo_terms(batch.x, noise, training)
 
-        noise = self.normal_noise(tf.shape(x)[0], [self.noise_dim])
-        with tf.GradientTape() as tape:
-            terms = self.elbo_terms(x, noise, training=True)
-            loss = self.reduce(terms["loss"])
-        self.minimize(tape, loss, "autoencoder_optimizer")
-        return self.update_trackers({**terms, "d_loss": d_loss})
-
-    def test_step(self, data):
-        x, _ = self.unpack(data)
-        noise, z_prior = self._draws(x)
-        terms = self.elbo_terms(x, noise, training=False)
-        return self.update_trackers(
-            {**terms, "d_loss": self.discriminator_loss(x, noise, z_prior, training=False)})
+        return [sequential("discriminator_optimizer", "d_loss", discriminator_loss,
+                           repeat=self.discriminator_steps),
+                sequential("autoencoder_optimizer", "loss", elbo_terms)]
 
     def player_variables(self, optimizer_name):
         if optimizer_name == "discriminator_optimizer":
@@ -283,24 +279,11 @@ class AVB(HybridModel):
         return (tf.reduce_logsumexp(log_weights, axis=1) - math.log(k)).numpy().astype(
             np.float64)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._networks_config())
-        config.update({
-            "prior": self.prior.get_config(),
-            "latent_dim": self.latent_dim,
-            "noise_dim": self.noise_dim,
-            "likelihood": self.likelihood,
-            "observation_std": self.observation_std,
-            "discriminator_steps": self.discriminator_steps,
-            "seed": self.seed,
-        })
-        return config
 
 
 def posterior_picture(model, x, labels=None, num_samples=500, seed=0, class_names=None):
     """Samples of q(z|x) for each input, coloured by input, over prior samples in grey (the
-    paper's Fig. 4), as a uint8 RGB array (write it with `tfhybrids.evaluation.plots.write_png`).
+    paper's Fig. 4), as a uint8 RGB array (write it with `tfhybrids.plots.write_png`).
 
     Args:
         model: an AVB with latent_dim 2 (only the first two dimensions are drawn otherwise).
@@ -310,7 +293,7 @@ def posterior_picture(model, x, labels=None, num_samples=500, seed=0, class_name
         seed: int. Seed of the draws.
         class_names: list of str or None. Legend entries.
     """
-    from tfhybrids.evaluation import plots
+    from tfhybrids import plots
 
     labels = np.arange(len(x)) if labels is None else np.asarray(labels)
     z = np.asarray(model.sample_posterior(x, num_samples, tf.constant([seed, 0], tf.int32)))

@@ -1,10 +1,14 @@
-"""What every hybrid shares: trackers, seeding, optimizers per player, config round-trip.
+"""What every hybrid shares: trackers, seeding, optimizers per player, the train step,
+config round-trip.
 
 A model subclass declares
 - `network_names`: attributes holding its networks (serialised in `get_config`),
 - `optimizer_names`: one optimizer per player, named in `compile`, with its default,
 - `metric_names`: the names `train_step`/`test_step` report, exactly,
-and maps each optimizer to the variables it updates in `player_variables`.
+- `phases()`: its train step as a list of `Phase`s, the paper's update rule: which players
+  descend which per-example losses, in which order (see `Phase`),
+and maps each optimizer to the variables it updates in `player_variables`. `train_step` runs
+the phases; `test_step` computes the same losses without updating anything.
 
 Distribution: per-example losses are reduced with `tf.nn.compute_average_loss`, i.e. divided
 by the *global* batch size, so gradients summed across replicas equal the single-device
@@ -17,6 +21,7 @@ device would see for the same global batch.
 import copy
 import functools
 import inspect
+from typing import NamedTuple
 
 import keras
 import tensorflow as tf
@@ -41,6 +46,62 @@ def output_activation(logits, element_shape):
     if logits or len(element_shape) == 1:
         return "linear"
     return "tanh"
+
+
+def decoder_io(input_dim, element_shape, logits=False):
+    """The `network_io` entry of a decoder (or generator) from `input_dim` to data."""
+    return ("decoder", {"input_dim": input_dim, "output_shape": element_shape,
+                        "output_activation": output_activation(logits, element_shape)})
+
+
+def bernoulli_mean(outputs, bernoulli):
+    """Images in [-1, 1] from a decoder's outputs: the mean 2 sigmoid(logits) - 1 of a
+    Bernoulli likelihood, or the outputs themselves (the mean of a Gaussian one)."""
+    return 2.0 * tf.sigmoid(outputs) - 1.0 if bernoulli else outputs
+
+
+# ----------------------------------------------------------------- serving conventions
+# Signatures take and give images as float32 in [0, 1] and draw codes from int64 seeds (see
+# tfhybrids.export); a model's own signatures (`extra_serving_functions`) convert with these.
+def is_images(model):
+    """Whether the model's data are images [H, W, C] (else vectors, e.g. 2-D points)."""
+    return len(model.image_shape) == 3
+
+
+def data_name(model):
+    """The name of data inputs and outputs: "images", or "points" for vector data."""
+    return "images" if is_images(model) else "points"
+
+
+def to_model_range(model, x):
+    """Signature input (images in [0, 1]) -> model input (images in [-1, 1]); points as is."""
+    x = tf.cast(x, tf.float32)
+    return x * 2.0 - 1.0 if is_images(model) else x
+
+
+def from_model_range(model, x):
+    """Model output (images in [-1, 1]) -> signature output (clipped to [0, 1]); points as is."""
+    x = tf.cast(x, tf.float32)
+    return tf.clip_by_value((x + 1.0) / 2.0, 0.0, 1.0) if is_images(model) else x
+
+
+def seed_pair(seed):
+    """A 64-bit seed folded into the two 32-bit halves of a stateless seed (int32 [2])."""
+    seed = tf.cast(seed, tf.int64)
+    return tf.stack([tf.cast(seed % 2147483647, tf.int32),
+                     tf.cast(seed // 2147483647, tf.int32)])
+
+
+def codes_from_seeds(model, seeds):
+    """Prior codes [batch, latent_dim], row i drawn with the stateless seed seeds[i].
+
+    Each row is drawn on its own, so a seed gives the same code whatever batch it is in.
+    """
+    def one(seed):
+        return model.sample_prior(1, seed_pair(seed))[0]
+
+    return tf.map_fn(one, tf.cast(seeds, tf.int64),
+                     fn_output_signature=tf.TensorSpec([model.latent_dim], tf.float32))
 
 
 DEFAULT_OPTIMIZER = {"class_name": "Adam", "config": {"learning_rate": 1e-3}}
@@ -77,6 +138,129 @@ def make_optimizer(spec, where="optimizer"):
     return keras.optimizers.get({**spec, "config": config})
 
 
+class Batch(NamedTuple):
+    """What a train or test step's loss functions take.
+
+    x, y: the batch (y None for unlabelled data); labelled: a second, labelled (x, y)
+    batch when the stream pairs one with each step (semi-supervised models), else None;
+    draws: random draws a model shares between its phases (see `HybridModel.step_inputs`).
+    """
+
+    x: object
+    y: object = None
+    labelled: object = None
+    draws: object = None
+
+
+class Phase:
+    """One forward pass of a train step, and the players that descend their losses from it.
+
+    A phase with one player is a sequential phase: that player's loss on its own forward
+    pass, after the previous phases' updates (the AAE's reconstruction, then regularisation).
+    A phase with several players is a simultaneous one: one forward pass, and every player
+    descends its own loss from the same weights (VAE/GAN's Algorithm 1, BiGAN, ...).
+
+    Args:
+        losses: callable (batch: Batch, training: bool) -> {metric name: per-example
+            tensor}, or a per-example tensor when `metric` is given. A value may be a pair
+            (per-example tensor, per-example weight) for a metric averaged over some rows.
+            It is the same function at training and at evaluation (`training` only switches
+            batch norm and dropout).
+        players: {optimizer name: objective}, in the order their updates apply: a metric
+            name, or a callable (losses dict) -> per-example tensor. Each objective is reduced
+            over the global batch (`HybridModel.reduce`) and minimised by its optimizer.
+        metric: str or None. The name of what `losses` returns when it returns one tensor.
+        repeat: int. Runs of the phase per step, each with fresh draws (a GAN's k
+            discriminator steps); the last run's losses are reported.
+        cost: callable () -> scalar, or None. A cost on parameters added to each player's
+            loss; it is the same on every replica, so it is divided by the replica count
+            (replica gradients are summed).
+    """
+
+    def __init__(self, losses, players, metric=None, repeat=1, cost=None):
+        self.losses = losses
+        self.players = dict(players)
+        self.metric = metric
+        self.repeat = repeat
+        self.cost = cost
+
+    def evaluate(self, batch, training=False):
+        """The phase's per-example losses: {metric name: tensor or (tensor, weight)}."""
+        values = self.losses(batch, training)
+        return values if isinstance(values, dict) else {self.metric: values}
+
+    def player_losses(self, model, values):
+        """{optimizer name: its scalar loss} for the phase's losses `values`: each objective
+        reduced over the global batch, plus the cost."""
+        player_losses = {}
+        for player, objective in self.players.items():
+            objective = values[objective] if isinstance(objective, str) else objective(values)
+            if isinstance(objective, tuple):
+                objective = objective[0]
+            loss = model.reduce(objective)
+            if self.cost is not None:
+                _, replicas = model._replica_position()
+                loss = loss + self.cost() / tf.cast(replicas, tf.float32)
+            player_losses[player] = loss
+        return player_losses
+
+    def train(self, model, batch):
+        """Runs the phase's updates of `model` on `batch`; returns its last losses."""
+        for _ in range(self.repeat):
+            with tf.GradientTape(persistent=len(self.players) > 1) as tape:
+                values = self.evaluate(batch, training=True)
+                player_losses = self.player_losses(model, values)
+            for player, loss in player_losses.items():
+                model.minimize(tape, loss, player)
+            del tape
+        return values
+
+
+def sequential(player, metric, loss, **options):
+    """A sequential phase: `player` descends `metric` = loss(batch, training), per example,
+    on a forward pass of its own (options: `Phase`'s repeat and cost). `loss` may also return
+    a dict of per-example terms, of which `metric` is the player's objective."""
+    return Phase(loss, {player: metric}, metric=metric, **options)
+
+
+def simultaneous(losses, **players):
+    """A simultaneous phase: one forward pass `losses(batch, training)` -> {metric: per
+    example}, then each player (optimizer name = objective) descends its objective from the
+    same weights, in the order given."""
+    return Phase(losses, players)
+
+
+class LatentPrior:
+    """Mixin of the models whose codes have a prior `prior` (None: N(0, I)) of size
+    `latent_dim`."""
+
+    def sample_prior(self, num, seed):
+        """`num` codes of the prior for the stateless seed `seed`."""
+        if self.prior is None:
+            return tf.random.stateless_normal([num, self.latent_dim], seed=seed)
+        return self.prior.sample(num, seed)
+
+    def prior_samples_or_noise(self, local_batch):
+        """This replica's codes from p(z) (N(0, I) without a prior) for a training step."""
+        if self.prior is None:
+            return self.normal_noise(local_batch, [self.latent_dim])
+        return self.prior_samples(self.prior, local_batch)
+
+
+def _marks_training(train_step):
+    # Marks, while train_step is traced, that tracker updates come from training (see
+    # update_trackers); model authors write phases or plain train_steps.
+    @functools.wraps(train_step)
+    def marked(self, data):
+        self._in_train_step = True
+        try:
+            return train_step(self, data)
+        finally:
+            self._in_train_step = False
+
+    return marked
+
+
 class HybridModel(keras.Model):
     """Base class of the tfhybrids models. See the module docstring for the contract.
 
@@ -92,30 +276,23 @@ class HybridModel(keras.Model):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        # Marks, while train_step is traced, that tracker updates come from training (see
-        # update_trackers); model authors write plain train_steps.
         if "train_step" in cls.__dict__:
-            original = cls.__dict__["train_step"]
-
-            @functools.wraps(original)
-            def train_step(self, data):
-                self._in_train_step = True
-                try:
-                    return original(self, data)
-                finally:
-                    self._in_train_step = False
-
-            cls.train_step = train_step
+            cls.train_step = _marks_training(cls.__dict__["train_step"])
 
     _in_train_step = False
 
     def __init__(self, seed=None, **kwargs):
+        # The networks (and the prior) given by name are kept as attributes of that name.
+        parts = {name: kwargs.pop(name) for name in (*self.network_names, "prior")
+                 if name in kwargs}
         super().__init__(**kwargs)
         if seed is not None:
             seed = check_int("model", "seed", seed, minimum=0)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        for name, value in parts.items():
+            setattr(self, name, value)
         # The networks are functional models, built when they are constructed, so the
         # model has nothing to build; marking it built lets it be saved before any call.
         self.built = True
@@ -126,7 +303,8 @@ class HybridModel(keras.Model):
         return list(self.trackers.values())
 
     def update_trackers(self, values, sample_weights=None):
-        """Updates each tracker from a per-example tensor (or a scalar) of the same name.
+        """Updates each tracker from a per-example tensor (or a scalar) of the same name, or
+        from a pair (per-example tensor, per-example weight).
 
         `sample_weights` ({name: per-example weights}, optional) weighs some of them, e.g. a
         loss defined on the labelled rows only. When the model skips non-finite batches,
@@ -136,6 +314,8 @@ class HybridModel(keras.Model):
         sample_weights = sample_weights or {}
         for name, value in values.items():
             weight = sample_weights.get(name)
+            if isinstance(value, tuple):
+                value, weight = value
             if getattr(self, "skip_nonfinite", False) and self._in_train_step:
                 value = tf.convert_to_tensor(value)
                 finite = tf.math.is_finite(value)
@@ -147,6 +327,36 @@ class HybridModel(keras.Model):
             else:
                 self.trackers[name].update_state(value, sample_weight=weight)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    # ----------------------------------------------------------------- the step
+    def phases(self):
+        """The train step as a list of `Phase`s, run in order. Subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__} defines neither phases() nor "
+                                  "train_step().")
+
+    def step_inputs(self, data):
+        """The `Batch` the phases' loss functions take for a batch of data: (x, y), or a pair
+        of batches ((x, y), labelled (x, y)). A model that shares draws between phases
+        adds them here (`batch._replace(draws=...)`)."""
+        if (isinstance(data, (tuple, list)) and len(data) == 2
+                and isinstance(data[0], (tuple, list))):
+            return Batch(*self.unpack(data[0]), labelled=self.unpack(data[1]))
+        return Batch(*self.unpack(data))
+
+    @_marks_training
+    def train_step(self, data):
+        batch = self.step_inputs(data)
+        values = {}
+        for phase in self.phases():
+            values.update(phase.train(self, batch))
+        return self.update_trackers(values)
+
+    def test_step(self, data):
+        batch = self.step_inputs(data)
+        values = {}
+        for phase in self.phases():
+            values.update(phase.evaluate(batch))
+        return self.update_trackers(values)
 
     # ----------------------------------------------------------------- compile and players
     def compile(self, jit_compile=False, steps_per_execution=1, skip_nonfinite=False,
@@ -351,11 +561,20 @@ class HybridModel(keras.Model):
         # The networks are functional models built at construction; nothing to create here.
         self.built = True
 
-    def _networks_config(self):
-        return {
-            name: keras.saving.serialize_keras_object(getattr(self, name))
-            for name in self.network_names
-        }
+    def get_config(self):
+        """The constructor's arguments: each is kept as the attribute of its name (networks
+        serialised, the prior as its config), so `from_config` gives the same model."""
+        config = super().get_config()
+        for name in inspect.signature(type(self).__init__).parameters:
+            if name in ("self", "kwargs"):
+                continue
+            value = getattr(self, name)
+            if name in self.network_names:
+                value = keras.saving.serialize_keras_object(value)
+            elif name == "prior":
+                value = None if value is None else value.get_config()
+            config[name] = value
+        return config
 
     @classmethod
     def from_config(cls, config):

@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
-from tfhybrids.models.base import HybridModel, output_activation, register_model
+from tfhybrids.models.base import HybridModel, LatentPrior, decoder_io, register_model, simultaneous
 from tfhybrids.validation import check_choice, check_int
 
 ENCODER_TYPES = ("deterministic", "gaussian")
@@ -12,7 +12,7 @@ _ADAM = {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}
 
 
 @register_model
-class BiGAN(HybridModel):
+class BiGAN(LatentPrior, HybridModel):
     """Bidirectional GAN (Donahue, Krähenbühl & Darrell 2016, arXiv 1605.09782) and
     adversarially learned inference (Dumoulin, Belghazi, Poole, Mastropietro, Lamb, Arjovsky
     & Courville 2016, arXiv 1606.00704).
@@ -37,6 +37,14 @@ class BiGAN(HybridModel):
 
     Each step computes all losses on one batch and one set of draws and updates the three
     players simultaneously, as in ALI's Algorithm 1 (one forward pass instead of two).
+
+    D must see x and z *together*: in both papers x and z each go through their own layers
+    and the joined features through further nonlinear layers before the logit (ALI's appendix
+    A: two wide 1x1-convolution layers over the concatenated x and z features). A logit
+    f(x) + g(z) could only compare the marginals, which E and G match without E inverting G.
+    `build_discriminator` always joins them before a nonlinear layer: an MLP concatenates x
+    and z at its input; a conv spec adds `joint_units` dense layers after the concatenated
+    conv features and z ([256] by default; `joint_units: []` is refused).
 
     Metrics: `d_loss` L_D (1.386 at chance), `e_loss` L_E and `g_loss` L_G (0.693 each at
     chance).
@@ -69,11 +77,8 @@ class BiGAN(HybridModel):
 
     def __init__(self, encoder, generator, discriminator, prior, latent_dim,
                  encoder_type="deterministic", seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.encoder = encoder
-        self.generator = generator
-        self.discriminator = discriminator
-        self.prior = prior
+        super().__init__(seed=seed, encoder=encoder, generator=generator,
+                         discriminator=discriminator, prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
         self.encoder_type = check_choice("model", "encoder_type", encoder_type, ENCODER_TYPES)
         if prior is not None and prior.latent_dim != self.latent_dim:
@@ -102,9 +107,7 @@ class BiGAN(HybridModel):
         width = latent_dim * (2 if encoder_type == "gaussian" else 1)
         return {
             "encoder": ("encoder", {"input_shape": element_shape, "output_dim": width}),
-            "generator": ("decoder", {"input_dim": latent_dim, "output_shape": element_shape,
-                                      "output_activation": output_activation(False,
-                                                                             element_shape)}),
+            "generator": decoder_io(latent_dim, element_shape),
             "discriminator": ("discriminator",
                               {"input_shape": {"x": element_shape, "z": (latent_dim,)}}),
         }
@@ -138,11 +141,6 @@ class BiGAN(HybridModel):
         """Reconstructs x as G(E(x))."""
         return self.decode(self.code(x, training=training), training=training)
 
-    def sample_prior(self, num, seed):
-        if self.prior is None:
-            return tf.random.stateless_normal([num, self.latent_dim], seed=seed)
-        return self.prior.sample(num, seed)
-
     # ------------------------------------------------------------------ objective
     def joint_logits(self, x, z_prior, eps, training):
         """D's logits on encoder pairs (x, E(x)) and generator pairs (G(z), z)."""
@@ -157,38 +155,26 @@ class BiGAN(HybridModel):
         return real, fake
 
     def loss_terms(self, real_logits, fake_logits):
-        """Per-example d_loss, and the inverted-label e_loss and g_loss."""
+        """Per-example L_D = -log D(x, E(x)) - log(1 - D(G(z), z)), and the inverted-label
+        L_E = -log(1 - D(x, E(x))) and L_G = -log D(G(z), z)."""
         return {
             "d_loss": losses.minimax_discriminator_loss(real_logits, fake_logits),
             "e_loss": losses.discriminator_fake_loss(real_logits),
             "g_loss": losses.non_saturating_generator_loss(fake_logits),
         }
 
-    def _terms(self, x, training):
-        local_batch = tf.shape(x)[0]
-        if self.prior is None:
-            z_prior = self.normal_noise(local_batch, [self.latent_dim])
-        else:
-            z_prior = self.prior_samples(self.prior, local_batch)
+    def joint_losses(self, batch, training):
+        """`loss_terms` of one draw of prior codes (and of ALI's encoder noise)."""
+        local_batch = tf.shape(batch.x)[0]
+        z_prior = self.prior_samples_or_noise(local_batch)
         eps = None
         if self.encoder_type == "gaussian":
             eps = self.normal_noise(local_batch, [self.latent_dim])
-        return self.loss_terms(*self.joint_logits(x, z_prior, eps, training))
+        return self.loss_terms(*self.joint_logits(batch.x, z_prior, eps, training))
 
-    def train_step(self, data):
-        x, _ = self.unpack(data)
-        with tf.GradientTape(persistent=True) as tape:
-            terms = self._terms(x, training=True)
-            reduced = {name: self.reduce(value) for name, value in terms.items()}
-        self.minimize(tape, reduced["d_loss"], "discriminator_optimizer")
-        self.minimize(tape, reduced["e_loss"], "encoder_optimizer")
-        self.minimize(tape, reduced["g_loss"], "generator_optimizer")
-        del tape
-        return self.update_trackers(terms)
-
-    def test_step(self, data):
-        x, _ = self.unpack(data)
-        return self.update_trackers(self._terms(x, training=False))
+    def phases(self):
+        return [simultaneous(self.joint_losses, discriminator_optimizer="d_loss",
+                             encoder_optimizer="e_loss", generator_optimizer="g_loss")]
 
     def player_variables(self, optimizer_name):
         if optimizer_name == "encoder_optimizer":
@@ -197,13 +183,3 @@ class BiGAN(HybridModel):
             return self.generator.trainable_variables
         return self.discriminator.trainable_variables
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._networks_config())
-        config.update({
-            "prior": None if self.prior is None else self.prior.get_config(),
-            "latent_dim": self.latent_dim,
-            "encoder_type": self.encoder_type,
-            "seed": self.seed,
-        })
-        return config

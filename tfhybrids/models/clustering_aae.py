@@ -64,8 +64,3 @@ class ClusteringAAE(CategoricalStyleAAE):
     def _num_categories(cls, args, num_classes):
         return check_int("model", "num_clusters", args["num_clusters"], minimum=2)
 
-    def get_config(self):
-        config = super().get_config()
-        config.pop("num_classes")
-        config["num_clusters"] = self.num_clusters
-        return config

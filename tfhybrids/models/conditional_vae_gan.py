@@ -3,8 +3,10 @@
 import tensorflow as tf
 
 from tfhybrids.errors import ConfigError, ShapeError
-from tfhybrids.export.saved_model import _codes_from_seeds, _from_model_range, _to_model_range
-from tfhybrids.models.base import output_activation, register_model
+from tfhybrids.models.base import (
+    codes_from_seeds, data_name, from_model_range, output_activation, register_model,
+    to_model_range,
+)
 from tfhybrids.models.vae_gan import VAEGANBase
 from tfhybrids.validation import check_int
 
@@ -184,8 +186,8 @@ class ConditionalVAEGAN(VAEGANBase):
 
     # ------------------------------------------------------------------ export
     def extra_serving_functions(self):
-        data_name = "images" if len(self.image_shape) == 3 else "points"
-        data_spec = tf.TensorSpec([None, *self.image_shape], tf.float32, name=data_name)
+        data = data_name(self)
+        data_spec = tf.TensorSpec([None, *self.image_shape], tf.float32, name=data)
         label_spec = tf.TensorSpec([None], tf.int64, name="labels")
         code_spec = tf.TensorSpec([None, self.latent_dim], tf.float32, name="codes")
         seed_spec = tf.TensorSpec([None], tf.int64, name="seeds")
@@ -200,20 +202,20 @@ class ConditionalVAEGAN(VAEGANBase):
                 return tf.identity(labels)
 
         def encode(images, labels):
-            mean, log_var = self.encode(_to_model_range(self, images), checked(labels))
+            mean, log_var = self.encode(to_model_range(self, images), checked(labels))
             return {"mean": mean, "log_var": log_var}
 
         def reconstruct(images, labels):
-            x = _to_model_range(self, images)
-            return {data_name: _from_model_range(self, self((x, checked(labels))))}
+            x = to_model_range(self, images)
+            return {data: from_model_range(self, self((x, checked(labels))))}
 
         def decode(codes, labels):
-            return {data_name: _from_model_range(self, self.decode(codes, checked(labels)))}
+            return {data: from_model_range(self, self.decode(codes, checked(labels)))}
 
         def generate(seeds, labels):
-            codes = _codes_from_seeds(self, seeds)
+            codes = codes_from_seeds(self, seeds)
             images = self.decode(codes, checked(labels))
-            return {data_name: _from_model_range(self, images), "codes": codes}
+            return {data: from_model_range(self, images), "codes": codes}
 
         return {
             "encode": (encode, [data_spec, label_spec]),
@@ -222,7 +224,3 @@ class ConditionalVAEGAN(VAEGANBase):
             "generate": (generate, [seed_spec, label_spec]),
         }
 
-    def get_config(self):
-        config = super().get_config()
-        config["num_classes"] = self.num_classes
-        return config

@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
-from tfhybrids.models.base import HybridModel, register_model
+from tfhybrids.models.base import HybridModel, from_model_range, register_model, to_model_range
 from tfhybrids.validation import check_bool, check_float, check_int
 
 # The paper's optimiser (§4, "Training details"): Adam, learning rate 2e-4, beta_1 0.5.
@@ -159,11 +159,9 @@ class CycleGAN(HybridModel):
                  cycle_weight=10.0, identity_weight=0.0, history_size=50, use_gan_xy=True,
                  use_gan_yx=True, use_forward_cycle=True, use_backward_cycle=True, seed=None,
                  **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.generator_xy = generator_xy
-        self.generator_yx = generator_yx
-        self.discriminator_x = discriminator_x
-        self.discriminator_y = discriminator_y
+        super().__init__(seed=seed, generator_xy=generator_xy, generator_yx=generator_yx,
+                         discriminator_x=discriminator_x, discriminator_y=discriminator_y,
+                         **kwargs)
         self.cycle_weight = check_float("model", "cycle_weight", cycle_weight, minimum=0.0)
         self.identity_weight = check_float("model", "identity_weight", identity_weight,
                                            minimum=0.0)
@@ -261,8 +259,6 @@ class CycleGAN(HybridModel):
                          self.translate_y_to_x(y, training)], axis=1)
 
     def extra_serving_functions(self):
-        from tfhybrids.export.saved_model import from_model_range, to_model_range
-
         spec = [tf.TensorSpec([None, *self.image_shape], tf.float32, name="images")]
 
         def translate_x_to_y(images):
@@ -383,17 +379,3 @@ class CycleGAN(HybridModel):
         network = optimizer_name[: -len("_optimizer")]
         return getattr(self, network).trainable_variables
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._networks_config())
-        config.update({
-            "cycle_weight": self.cycle_weight,
-            "identity_weight": self.identity_weight,
-            "history_size": self.history_size,
-            "use_gan_xy": self.use_gan_xy,
-            "use_gan_yx": self.use_gan_yx,
-            "use_forward_cycle": self.use_forward_cycle,
-            "use_backward_cycle": self.use_backward_cycle,
-            "seed": self.seed,
-        })
-        return config

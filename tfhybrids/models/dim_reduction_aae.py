@@ -138,8 +138,3 @@ class DimensionalityReductionAAE(SemiSupervisedAAE):
     def extra_serving_functions(self):
         return self._classify_function()
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"head_threshold": self.head_threshold,
-                       "head_penalty_weight": self.head_penalty_weight})
-        return config

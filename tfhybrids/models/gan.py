@@ -4,12 +4,12 @@ import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
-from tfhybrids.models.base import HybridModel, output_activation, register_model
+from tfhybrids.models.base import HybridModel, LatentPrior, decoder_io, register_model, sequential
 from tfhybrids.validation import check_float, check_int
 
 
 @register_model
-class GAN(HybridModel):
+class GAN(LatentPrior, HybridModel):
     """Generative adversarial network (Goodfellow, Pouget-Abadie, Mirza, Xu, Warde-Farley,
     Ozair, Courville & Bengio 2014, arXiv 1406.2661).
 
@@ -64,10 +64,8 @@ class GAN(HybridModel):
 
     def __init__(self, generator, discriminator, prior, latent_dim, label_smoothing=0.0,
                  discriminator_steps=1, seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.generator = generator
-        self.discriminator = discriminator
-        self.prior = prior
+        super().__init__(seed=seed, generator=generator, discriminator=discriminator,
+                         prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
         self.label_smoothing = check_float("model", "label_smoothing", label_smoothing,
                                            minimum=0.0, maximum=0.99)
@@ -96,9 +94,7 @@ class GAN(HybridModel):
     def network_io(cls, args, element_shape, num_classes, prior):
         latent_dim = check_int("model", "latent_dim", args["latent_dim"], minimum=1)
         return {
-            "generator": ("decoder", {"input_dim": latent_dim, "output_shape": element_shape,
-                                      "output_activation": output_activation(False,
-                                                                             element_shape)}),
+            "generator": decoder_io(latent_dim, element_shape),
             "discriminator": ("discriminator", {"input_shape": element_shape}),
         }
 
@@ -115,65 +111,30 @@ class GAN(HybridModel):
         """G(z): codes to data (images in [-1, 1])."""
         return self.generator(z, training=training)
 
-    def sample_prior(self, num, seed):
-        if self.prior is None:
-            return tf.random.stateless_normal([num, self.latent_dim], seed=seed)
-        return self.prior.sample(num, seed)
-
-    def prior_samples_or_noise(self, local_batch):
-        """This replica's codes from p(z) (N(0, I) without a prior)."""
-        if self.prior is None:
-            return self.normal_noise(local_batch, [self.latent_dim])
-        return self.prior_samples(self.prior, local_batch)
-
     # ------------------------------------------------------------------ objective
-    def discriminator_loss(self, x, training):
+    def discriminator_loss(self, batch, training):
         """-log D(x) - log(1 - D(G(z))) per example, with fresh codes z."""
-        fake = self.generator(self.prior_samples_or_noise(tf.shape(x)[0]), training=training)
+        fake = self.generator(self.prior_samples_or_noise(tf.shape(batch.x)[0]),
+                              training=training)
         return losses.minimax_discriminator_loss(
-            self.discriminator(x, training=training),
+            self.discriminator(batch.x, training=training),
             self.discriminator(fake, training=training),
             label_smoothing=self.label_smoothing,
         )
 
-    def generator_loss(self, local_batch, training):
+    def generator_loss(self, batch, training):
         """-log D(G(z)) per example, with fresh codes z."""
-        fake = self.generator(self.prior_samples_or_noise(local_batch), training=training)
+        fake = self.generator(self.prior_samples_or_noise(tf.shape(batch.x)[0]),
+                              training=training)
         return losses.non_saturating_generator_loss(self.discriminator(fake, training=training))
 
-    def train_step(self, data):
-        x, _ = self.unpack(data)
-        for _ in range(self.discriminator_steps):
-            with tf.GradientTape() as tape:
-                d_loss = self.discriminator_loss(x, training=True)
-                loss = self.reduce(d_loss)
-            self.minimize(tape, loss, "discriminator_optimizer")
-        with tf.GradientTape() as tape:
-            g_loss = self.generator_loss(tf.shape(x)[0], training=True)
-            loss = self.reduce(g_loss)
-        self.minimize(tape, loss, "generator_optimizer")
-        return self.update_trackers({"d_loss": d_loss, "g_loss": g_loss})
-
-    def test_step(self, data):
-        x, _ = self.unpack(data)
-        return self.update_trackers({
-            "d_loss": self.discriminator_loss(x, training=False),
-            "g_loss": self.generator_loss(tf.shape(x)[0], training=False),
-        })
+    def phases(self):
+        return [sequential("discriminator_optimizer", "d_loss", self.discriminator_loss,
+                           repeat=self.discriminator_steps),
+                sequential("generator_optimizer", "g_loss", self.generator_loss)]
 
     def player_variables(self, optimizer_name):
         if optimizer_name == "discriminator_optimizer":
             return self.discriminator.trainable_variables
         return self.generator.trainable_variables
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._networks_config())
-        config.update({
-            "prior": None if self.prior is None else self.prior.get_config(),
-            "latent_dim": self.latent_dim,
-            "label_smoothing": self.label_smoothing,
-            "discriminator_steps": self.discriminator_steps,
-            "seed": self.seed,
-        })
-        return config

@@ -123,46 +123,18 @@ class LabelRegularizedAAE(AAE):
     def _score(self, z, slots, training):
         return self.discriminator({"code": z, "label": slots}, training=training)
 
-    def _discriminator_loss(self, x, training, y=None):
-        batch = tf.shape(x)[0]
-        slots = self.label_slots(y, batch)
-        z_prior = self.positive_samples(y, batch)
-        z_data = self.encoder(x, training=training)
+    def discriminator_loss(self, batch, training):
+        """-log D(z', c) - log(1 - D(enc(x), c)) per example, c the label slots."""
+        size = tf.shape(batch.x)[0]
+        slots = self.label_slots(batch.y, size)
+        z_prior = self.positive_samples(batch.y, size)
+        z_data = self.encoder(batch.x, training=training)
         return losses.minimax_discriminator_loss(self._score(z_prior, slots, training),
                                                  self._score(z_data, slots, training))
 
-    def _generator_loss(self, x, training, y=None):
-        slots = self.label_slots(y, tf.shape(x)[0])
-        z_data = self.encoder(x, training=training)
+    def generator_loss(self, batch, training):
+        """-log D(enc(x), c) per example."""
+        slots = self.label_slots(batch.y, tf.shape(batch.x)[0])
+        z_data = self.encoder(batch.x, training=training)
         return losses.non_saturating_generator_loss(self._score(z_data, slots, training))
 
-    def train_step(self, data):
-        x, y = self.unpack(data)
-        with tf.GradientTape() as tape:
-            recon = self._reconstruction(x, training=True)
-            loss = self.reduce(recon)
-        self.minimize(tape, loss, "autoencoder_optimizer")
-
-        with tf.GradientTape() as tape:
-            d_loss = self._discriminator_loss(x, training=True, y=y)
-            loss = self.reduce(d_loss)
-        self.minimize(tape, loss, "discriminator_optimizer")
-
-        with tf.GradientTape() as tape:
-            g_loss = self._generator_loss(x, training=True, y=y)
-            loss = self.reduce(g_loss)
-        self.minimize(tape, loss, "generator_optimizer")
-        return self.update_trackers({"recon_loss": recon, "d_loss": d_loss, "g_loss": g_loss})
-
-    def test_step(self, data):
-        x, y = self.unpack(data)
-        return self.update_trackers({
-            "recon_loss": self._reconstruction(x, training=False),
-            "d_loss": self._discriminator_loss(x, training=False, y=y),
-            "g_loss": self._generator_loss(x, training=False, y=y),
-        })
-
-    def get_config(self):
-        config = super().get_config()
-        config["num_classes"] = self.num_classes
-        return config

@@ -4,8 +4,11 @@ import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError, ShapeError
-from tfhybrids.export.saved_model import codes_from_seeds, from_model_range, to_model_range
-from tfhybrids.models.base import HybridModel, output_activation, register_model
+from tfhybrids.models.aae import adversarial_autoencoder_phases
+from tfhybrids.models.base import (
+    HybridModel, codes_from_seeds, data_name, from_model_range, output_activation, register_model,
+    sequential, to_model_range,
+)
 from tfhybrids.models.supervised_aae import checked_labels
 from tfhybrids.priors import make_prior
 from tfhybrids.validation import check_choice, check_int
@@ -53,12 +56,9 @@ class CategoricalStyleAAE(HybridModel):
     def __init__(self, encoder, decoder, label_discriminator, style_discriminator, prior,
                  latent_dim, num_classes, reconstruction_loss="squared_error", seed=None,
                  **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.label_discriminator = label_discriminator
-        self.style_discriminator = style_discriminator
-        self.prior = prior
+        super().__init__(seed=seed, encoder=encoder, decoder=decoder,
+                         label_discriminator=label_discriminator,
+                         style_discriminator=style_discriminator, prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
         self.num_classes = check_int("model", "num_classes", num_classes, minimum=2)
         self.reconstruction_loss = check_choice("model", "reconstruction_loss",
@@ -158,30 +158,25 @@ class CategoricalStyleAAE(HybridModel):
         return self.prior.sample(num, seed)
 
     # ------------------------------------------------------------------ objective
-    @staticmethod
-    def split_batch(data):
-        """((x, y), labelled (x, y) or None) of a plain batch or of a pair of batches."""
-        if (isinstance(data, (tuple, list)) and len(data) == 2
-                and isinstance(data[0], (tuple, list))):
-            return HybridModel.unpack(data[0]), HybridModel.unpack(data[1])
-        return HybridModel.unpack(data), None
-
-    def _reconstruction(self, x, training):
-        _, y, z = self.infer(x, training=training)
+    def reconstruction_error(self, batch, training):
+        """||x - dec(y, z)||^2 (or the Bernoulli NLL) per example, (y, z) from q(y, z|x)."""
+        _, y, z = self.infer(batch.x, training=training)
         outputs, _ = self._decode_outputs(y, z, training)
         if self.reconstruction_loss == "bernoulli":
-            return losses.bernoulli_nll(x, outputs)
-        return losses.squared_error(x, outputs)
+            return losses.bernoulli_nll(batch.x, outputs)
+        return losses.squared_error(batch.x, outputs)
 
     def extra_reconstruction_cost(self):
         """A cost on parameters added to the reconstruction phase's loss (none here)."""
         return tf.constant(0.0)
 
-    def _discriminator_loss(self, x, training):
-        batch = tf.shape(x)[0]
-        _, y, z = self.infer(x, training=training)
-        y_prior = self.prior_samples(self.label_prior, batch)
-        z_prior = self.prior_samples(self.prior, batch)
+    def discriminator_loss(self, batch, training):
+        """[-log D_y(y') - log(1 - D_y(y))] + [-log D_z(z') - log(1 - D_z(z))] per example,
+        y' ~ Cat(K) one-hot, z' ~ p(z)."""
+        size = tf.shape(batch.x)[0]
+        _, y, z = self.infer(batch.x, training=training)
+        y_prior = self.prior_samples(self.label_prior, size)
+        z_prior = self.prior_samples(self.prior, size)
         label_loss = losses.minimax_discriminator_loss(
             self.label_discriminator(y_prior, training=training),
             self.label_discriminator(y, training=training))
@@ -190,46 +185,17 @@ class CategoricalStyleAAE(HybridModel):
             self.style_discriminator(z, training=training))
         return label_loss + style_loss
 
-    def _generator_loss(self, x, training):
-        _, y, z = self.infer(x, training=training)
+    def generator_loss(self, batch, training):
+        """-log D_y(y) - log D_z(z) per example: the encoder plays both games' generator."""
+        _, y, z = self.infer(batch.x, training=training)
         return (losses.non_saturating_generator_loss(
                     self.label_discriminator(y, training=training))
                 + losses.non_saturating_generator_loss(
                     self.style_discriminator(z, training=training)))
 
-    def adversarial_phases(self, x):
-        """Reconstruction and regularisation phases; returns their per-example losses."""
-        with tf.GradientTape() as tape:
-            recon = self._reconstruction(x, training=True)
-            # A cost on parameters is the same on every replica, whose gradients are summed.
-            _, replicas = self._replica_position()
-            loss = self.reduce(recon) + self.extra_reconstruction_cost() / tf.cast(
-                replicas, tf.float32)
-        self.minimize(tape, loss, "autoencoder_optimizer")
-
-        with tf.GradientTape() as tape:
-            d_loss = self._discriminator_loss(x, training=True)
-            loss = self.reduce(d_loss)
-        self.minimize(tape, loss, "discriminator_optimizer")
-
-        with tf.GradientTape() as tape:
-            g_loss = self._generator_loss(x, training=True)
-            loss = self.reduce(g_loss)
-        self.minimize(tape, loss, "generator_optimizer")
-        return {"recon_loss": recon, "d_loss": d_loss, "g_loss": g_loss}
-
-    def train_step(self, data):
-        (x, _), _ = self.split_batch(data)
-        return self.update_trackers(self.adversarial_phases(x))
-
-    def adversarial_losses(self, x):
-        return {"recon_loss": self._reconstruction(x, training=False),
-                "d_loss": self._discriminator_loss(x, training=False),
-                "g_loss": self._generator_loss(x, training=False)}
-
-    def test_step(self, data):
-        (x, _), _ = self.split_batch(data)
-        return self.update_trackers(self.adversarial_losses(x))
+    def phases(self):
+        return adversarial_autoencoder_phases(
+            self, reconstruction_cost=self.extra_reconstruction_cost)
 
     def player_variables(self, optimizer_name):
         if optimizer_name == "autoencoder_optimizer":
@@ -242,7 +208,7 @@ class CategoricalStyleAAE(HybridModel):
 
     # ------------------------------------------------------------------ export
     def _classify_function(self):
-        name = "images" if len(self.image_shape) == 3 else "points"
+        name = data_name(self)
         data_spec = tf.TensorSpec([None, *self.image_shape], tf.float32, name=name)
 
         def classify(images):
@@ -257,7 +223,7 @@ class CategoricalStyleAAE(HybridModel):
         code_spec = tf.TensorSpec([None, self.latent_dim], tf.float32, name="codes")
         label_spec = tf.TensorSpec([None], tf.int64, name="labels")
         seed_spec = tf.TensorSpec([None], tf.int64, name="seeds")
-        name = "images" if len(self.image_shape) == 3 else "points"
+        name = data_name(self)
 
         def decode(codes, labels):
             """Decodes style codes as the given categories (images in [0, 1])."""
@@ -275,17 +241,6 @@ class CategoricalStyleAAE(HybridModel):
                 "generate": (generate, [seed_spec, label_spec]),
                 **self._classify_function()}
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._networks_config())
-        config.update({
-            "prior": self.prior.get_config(),
-            "latent_dim": self.latent_dim,
-            "num_classes": self.num_classes,
-            "reconstruction_loss": self.reconstruction_loss,
-            "seed": self.seed,
-        })
-        return config
 
 
 @register_model
@@ -357,32 +312,17 @@ class SemiSupervisedAAE(CategoricalStyleAAE):
             settings["num_classes"] = num_classes
         return super().from_settings(settings, prior, element_shape, num_classes, seed)
 
-    def _cross_entropy(self, x, y, training):
-        """Per-example cross-entropy of q(y|x) and the mask of labelled rows (y >= 0)."""
+    def class_loss(self, batch, training):
+        """Phase 3: -log q(y = label|x) on the labelled rows (y >= 0) of the labelled batch
+        (of the batch itself without one), as (per-example loss, mask of labelled rows)."""
+        x, y = batch.labelled or (batch.x, batch.y)
+        if y is None:
+            y = tf.fill([tf.shape(x)[0]], -1)
         y = tf.cast(y, tf.int32)
         labelled = tf.cast(y >= 0, tf.float32)
         logits, _, _ = self.infer(x, training=training)
         return losses.categorical_cross_entropy(tf.maximum(y, 0), logits) * labelled, labelled
 
-    def train_step(self, data):
-        (x, y), labelled_batch = self.split_batch(data)
-        values = self.adversarial_phases(x)
-        if labelled_batch is not None:
-            x, y = labelled_batch
-        if y is None:
-            y = tf.fill([tf.shape(x)[0]], -1)
-        with tf.GradientTape() as tape:
-            cross_entropy, mask = self._cross_entropy(x, y, training=True)
-            loss = self.reduce(cross_entropy)
-        self.minimize(tape, loss, "classifier_optimizer")
-        return self.update_trackers({**values, "class_loss": cross_entropy},
-                                    sample_weights={"class_loss": mask})
-
-    def test_step(self, data):
-        (x, y), _ = self.split_batch(data)
-        logs = self.update_trackers(self.adversarial_losses(x))
-        if y is not None:
-            cross_entropy, mask = self._cross_entropy(x, y, training=False)
-            self.trackers["class_loss"].update_state(cross_entropy, sample_weight=mask)
-        logs["class_loss"] = self.trackers["class_loss"].result()
-        return logs
+    def phases(self):
+        return [*super().phases(),
+                sequential("classifier_optimizer", "class_loss", self.class_loss)]

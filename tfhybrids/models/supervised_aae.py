@@ -2,11 +2,12 @@
 
 import tensorflow as tf
 
-from tfhybrids import losses
 from tfhybrids.errors import ConfigError, ShapeError
-from tfhybrids.export.saved_model import codes_from_seeds, from_model_range, to_model_range
-from tfhybrids.models.base import HybridModel, output_activation, register_model
-from tfhybrids.validation import check_choice, check_int
+from tfhybrids.models.aae import AAE
+from tfhybrids.models.base import (
+    codes_from_seeds, data_name, from_model_range, register_model, to_model_range,
+)
+from tfhybrids.validation import check_int
 
 
 def checked_labels(labels, num_classes):
@@ -21,7 +22,7 @@ def checked_labels(labels, num_classes):
 
 
 @register_model
-class SupervisedAAE(HybridModel):
+class SupervisedAAE(AAE):
     """Supervised adversarial autoencoder (Makhzani, Shlens, Jaitly, Goodfellow & Frey 2016,
     arXiv 1511.05644, §4, Fig. 6-7): disentangling the label from the style.
 
@@ -68,27 +69,11 @@ class SupervisedAAE(HybridModel):
     >>> model.compile()
     """
 
-    network_names = ("encoder", "decoder", "discriminator")
-    optimizer_names = ("autoencoder_optimizer", "discriminator_optimizer",
-                       "generator_optimizer")
-    metric_names = ("recon_loss", "d_loss", "g_loss")
-
     def __init__(self, encoder, decoder, discriminator, prior, latent_dim, num_classes,
                  reconstruction_loss="squared_error", seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.discriminator = discriminator
-        self.prior = prior
-        self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
+        super().__init__(encoder, decoder, discriminator, prior, latent_dim,
+                         reconstruction_loss=reconstruction_loss, seed=seed, **kwargs)
         self.num_classes = check_int("model", "num_classes", num_classes, minimum=1)
-        self.reconstruction_loss = check_choice("model", "reconstruction_loss",
-                                                reconstruction_loss,
-                                                ("squared_error", "bernoulli"))
-        if prior is None or prior.latent_dim != self.latent_dim:
-            raise ConfigError(
-                f"SupervisedAAE: needs a prior of dimension latent_dim = {self.latent_dim}, "
-                f"got {prior}.")
         inputs = decoder.input
         if not isinstance(inputs, dict) or set(inputs) != {"code", "label"}:
             raise ConfigError("SupervisedAAE: the decoder must take a dict input {'code', "
@@ -97,7 +82,6 @@ class SupervisedAAE(HybridModel):
             raise ConfigError(
                 f"SupervisedAAE: the decoder's label input has {inputs['label'].shape[-1]} "
                 f"slots but num_classes is {self.num_classes}.")
-        self.image_shape = tuple(encoder.input_shape[1:])
 
     @classmethod
     def from_settings(cls, settings, prior, element_shape, num_classes=None, seed=None):
@@ -111,40 +95,31 @@ class SupervisedAAE(HybridModel):
 
     @classmethod
     def network_io(cls, args, element_shape, num_classes, prior):
-        latent_dim = check_int("model", "latent_dim", args["latent_dim"], minimum=1)
+        io = super().network_io(args, element_shape, num_classes, prior)
+        role, decoder = io["decoder"]
         classes = check_int("model", "num_classes", args["num_classes"], minimum=1)
-        bernoulli = args.get("reconstruction_loss", "squared_error") == "bernoulli"
-        return {
-            "encoder": ("encoder", {"input_shape": element_shape, "output_dim": latent_dim}),
-            "decoder": ("decoder", {"input_dim": {"code": latent_dim, "label": classes},
-                                    "output_shape": element_shape,
-                                    "output_activation": output_activation(bernoulli,
-                                                                           element_shape)}),
-            "discriminator": ("discriminator", {"input_shape": (latent_dim,)}),
-        }
+        io["decoder"] = (role, {**decoder, "input_dim": {"code": decoder["input_dim"],
+                                                         "label": classes}})
+        return io
 
     # ------------------------------------------------------------------ inference
+    @property
+    def encode_outputs(self):
+        # No label-free encoder outputs: the generic pictures, coverage and signatures that
+        # look for them would decode a style without its label (see the class docstring).
+        raise AttributeError("SupervisedAAE has no label-free encode_outputs; use encode.")
+
     def one_hot(self, labels):
         return tf.one_hot(tf.cast(labels, tf.int32), self.num_classes, dtype=tf.float32)
-
-    def encode(self, x, training=False):
-        """The style code z = enc(x)."""
-        return self.encoder(x, training=training)
-
-
-    def _decoder_outputs(self, z, labels, training):
-        return self.decoder({"code": tf.convert_to_tensor(z), "label": self.one_hot(labels)},
-                            training=training)
 
     def decode(self, z, labels=None, training=False):
         """Images in [-1, 1] of style z and the given int labels (row i as class
         i mod num_classes when labels is None)."""
         if labels is None:
             labels = tf.range(tf.shape(z)[0]) % self.num_classes
-        outputs = self._decoder_outputs(z, labels, training)
-        if self.reconstruction_loss == "bernoulli":
-            return 2.0 * tf.sigmoid(outputs) - 1.0
-        return outputs
+        outputs = self.decoder({"code": tf.convert_to_tensor(z), "label": self.one_hot(labels)},
+                               training=training)
+        return self.likelihood_mean(outputs)
 
     def call_inputs(self, x, y=None):
         if y is None:
@@ -159,67 +134,12 @@ class SupervisedAAE(HybridModel):
         x, labels = inputs
         return self.decode(self.encode(x, training=training), labels, training=training)
 
-    def sample_prior(self, num, seed):
-        return self.prior.sample(num, seed)
-
     # ------------------------------------------------------------------ objective
-    def _labels(self, y):
-        if y is None:
+    def decoder_inputs(self, z, batch):
+        """The AAE's phases, with the decoder told the label: dec(enc(x), y)."""
+        if batch.y is None:
             raise ShapeError("SupervisedAAE trains on batches (x, y) with the labels y.")
-        return y
-
-    def _reconstruction(self, x, y, training):
-        z = self.encoder(x, training=training)
-        outputs = self._decoder_outputs(z, y, training)
-        if self.reconstruction_loss == "bernoulli":
-            return losses.bernoulli_nll(x, outputs)
-        return losses.squared_error(x, outputs)
-
-    def _discriminator_loss(self, x, training):
-        z_prior = self.prior_samples(self.prior, tf.shape(x)[0])
-        z_data = self.encoder(x, training=training)
-        return losses.minimax_discriminator_loss(
-            self.discriminator(z_prior, training=training),
-            self.discriminator(z_data, training=training))
-
-    def _generator_loss(self, x, training):
-        z_data = self.encoder(x, training=training)
-        return losses.non_saturating_generator_loss(self.discriminator(z_data, training=training))
-
-    def train_step(self, data):
-        x, y = self.unpack(data)
-        y = self._labels(y)
-        with tf.GradientTape() as tape:
-            recon = self._reconstruction(x, y, training=True)
-            loss = self.reduce(recon)
-        self.minimize(tape, loss, "autoencoder_optimizer")
-
-        with tf.GradientTape() as tape:
-            d_loss = self._discriminator_loss(x, training=True)
-            loss = self.reduce(d_loss)
-        self.minimize(tape, loss, "discriminator_optimizer")
-
-        with tf.GradientTape() as tape:
-            g_loss = self._generator_loss(x, training=True)
-            loss = self.reduce(g_loss)
-        self.minimize(tape, loss, "generator_optimizer")
-        return self.update_trackers({"recon_loss": recon, "d_loss": d_loss, "g_loss": g_loss})
-
-    def test_step(self, data):
-        x, y = self.unpack(data)
-        y = self._labels(y)
-        return self.update_trackers({
-            "recon_loss": self._reconstruction(x, y, training=False),
-            "d_loss": self._discriminator_loss(x, training=False),
-            "g_loss": self._generator_loss(x, training=False),
-        })
-
-    def player_variables(self, optimizer_name):
-        if optimizer_name == "autoencoder_optimizer":
-            return self.encoder.trainable_variables + self.decoder.trainable_variables
-        if optimizer_name == "discriminator_optimizer":
-            return self.discriminator.trainable_variables
-        return self.encoder.trainable_variables
+        return {"code": tf.convert_to_tensor(z), "label": self.one_hot(batch.y)}
 
     # ------------------------------------------------------------------ export
     def style_grid(self, codes, labels=None):
@@ -233,7 +153,7 @@ class SupervisedAAE(HybridModel):
         return self.decode(tiled_codes, tiled_labels)
 
     def extra_serving_functions(self):
-        name = "images" if len(self.image_shape) == 3 else "points"
+        name = data_name(self)
         data_spec = tf.TensorSpec([None, *self.image_shape], tf.float32, name=name)
         label_spec = tf.TensorSpec([None], tf.int64, name="labels")
         code_spec = tf.TensorSpec([None, self.latent_dim], tf.float32, name="codes")
@@ -268,14 +188,3 @@ class SupervisedAAE(HybridModel):
             "generate": (generate, [seed_spec, label_spec]),
         }
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._networks_config())
-        config.update({
-            "prior": self.prior.get_config(),
-            "latent_dim": self.latent_dim,
-            "num_classes": self.num_classes,
-            "reconstruction_loss": self.reconstruction_loss,
-            "seed": self.seed,
-        })
-        return config

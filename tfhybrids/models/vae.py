@@ -1,16 +1,17 @@
 """Variational autoencoder and beta-VAE."""
 
-import keras
 import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
-from tfhybrids.models.base import HybridModel, output_activation, register_model
+from tfhybrids.models.base import (
+    HybridModel, LatentPrior, bernoulli_mean, decoder_io, register_model, sequential,
+)
 from tfhybrids.validation import check_choice, check_float, check_int
 
 
 @register_model
-class VAE(HybridModel):
+class VAE(LatentPrior, HybridModel):
     """Variational autoencoder (Kingma & Welling 2014, arXiv 1312.6114) and beta-VAE (Higgins
     et al. 2017, ICLR, "beta-VAE: Learning basic visual concepts with a constrained variational
     framework").
@@ -55,11 +56,8 @@ class VAE(HybridModel):
     def __init__(self, encoder, decoder, latent_dim, prior=None, beta=1.0,
                  likelihood="bernoulli", observation_std=0.1, kl_estimator="auto", seed=None,
                  **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
+        super().__init__(seed=seed, encoder=encoder, decoder=decoder, prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
-        self.prior = prior
         self.beta = check_float("model", "beta", beta, minimum=0.0)
         self.likelihood = check_choice("model", "likelihood", likelihood,
                                        ("bernoulli", "gaussian"))
@@ -97,8 +95,7 @@ class VAE(HybridModel):
         bernoulli = args.get("likelihood", "bernoulli") == "bernoulli"
         return {
             "encoder": ("encoder", {"input_shape": element_shape, "output_dim": 2 * latent_dim}),
-            "decoder": ("decoder", {"input_dim": latent_dim, "output_shape": element_shape,
-                                    "output_activation": output_activation(bernoulli, element_shape)}),
+            "decoder": decoder_io(latent_dim, element_shape, bernoulli),
         }
 
     # ------------------------------------------------------------------ inference
@@ -119,20 +116,13 @@ class VAE(HybridModel):
 
     def decode(self, z, training=False):
         """Decodes codes to images in [-1, 1] (the likelihood's mean)."""
-        outputs = self.decode_outputs(z, training=training)
-        if self.likelihood == "bernoulli":
-            return 2.0 * tf.sigmoid(outputs) - 1.0
-        return outputs
+        return bernoulli_mean(self.decode_outputs(z, training=training),
+                              self.likelihood == "bernoulli")
 
     def call(self, x, training=False):
         """Reconstructs x through the posterior mean."""
         mean, _ = self.encode(x, training=training)
         return self.decode(mean, training=training)
-
-    def sample_prior(self, num, seed):
-        if self.prior is None:
-            return tf.random.stateless_normal([num, self.latent_dim], seed=seed)
-        return self.prior.sample(num, seed)
 
     # ------------------------------------------------------------------ objective
     def _reconstruction_nll(self, x, outputs):
@@ -140,8 +130,10 @@ class VAE(HybridModel):
             return losses.bernoulli_nll(x, outputs)
         return losses.gaussian_nll(x, outputs, tf.math.log(self.observation_std))
 
-    def loss_terms(self, x, training):
-        """Per-example reconstruction NLL, KL and total loss for a batch."""
+    def loss_terms(self, batch, training):
+        """Per-example -log p(x|z) (`recon_loss`), KL(q(z|x) || p(z)) (`kl_loss`) and their
+        sum `loss` = recon + beta * KL, for z = mu(x) + sigma(x) * eps, eps ~ N(0, I)."""
+        x = batch.x
         mean, log_var = self.encode(x, training=training)
         eps = self.normal_noise(tf.shape(x)[0], [self.latent_dim])
         z = mean + tf.exp(0.5 * log_var) * eps
@@ -153,31 +145,9 @@ class VAE(HybridModel):
             kl = losses.gaussian_kl(mean, log_var)
         return {"loss": recon + self.beta * kl, "recon_loss": recon, "kl_loss": kl}
 
-    def train_step(self, data):
-        x, _ = self.unpack(data)
-        with tf.GradientTape() as tape:
-            terms = self.loss_terms(x, training=True)
-            loss = self.reduce(terms["loss"])
-        self.minimize(tape, loss, "optimizer")
-        return self.update_trackers(terms)
-
-    def test_step(self, data):
-        x, _ = self.unpack(data)
-        return self.update_trackers(self.loss_terms(x, training=False))
+    def phases(self):
+        return [sequential("optimizer", "loss", self.loss_terms)]
 
     def player_variables(self, optimizer_name):
         return self.encoder.trainable_variables + self.decoder.trainable_variables
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._networks_config())
-        config.update({
-            "latent_dim": self.latent_dim,
-            "prior": None if self.prior is None else self.prior.get_config(),
-            "beta": self.beta,
-            "likelihood": self.likelihood,
-            "observation_std": self.observation_std,
-            "kl_estimator": self.kl_estimator,
-            "seed": self.seed,
-        })
-        return config

@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
-from tfhybrids.models.base import HybridModel, output_activation, register_model
+from tfhybrids.models.base import HybridModel, LatentPrior, decoder_io, register_model, simultaneous
 from tfhybrids.validation import check_float, check_int
 
 _PAPER_RMSPROP = {"class_name": "RMSprop", "config": {"learning_rate": 3e-4}}
@@ -47,7 +47,7 @@ def feature_model(discriminator, feature_layer):
                        name=f"{discriminator.name}_features")
 
 
-class VAEGANBase(HybridModel):
+class VAEGANBase(LatentPrior, HybridModel):
     """What VAEGAN and ConditionalVAEGAN share: the objective of Larsen et al. 2016 and
     Algorithm 1. A condition (None for the unconditional model) is threaded through the
     `_*_inputs` hooks, which the conditional model overrides to feed (x, c) and (z, c)."""
@@ -59,12 +59,9 @@ class VAEGANBase(HybridModel):
 
     def __init__(self, encoder, decoder, discriminator, latent_dim, prior=None, gamma=0.01,
                  feature_layer=-2, seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.discriminator = discriminator
+        super().__init__(seed=seed, encoder=encoder, decoder=decoder, discriminator=discriminator,
+                         prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
-        self.prior = prior
         self.gamma = check_float("model", "gamma", gamma, minimum=0.0)
         self.feature_layer = feature_layer
         name = type(self).__name__
@@ -106,16 +103,6 @@ class VAEGANBase(HybridModel):
     def _generate(self, z, condition, training=False):
         return self.decoder(self._decoder_inputs(z, condition), training=training)
 
-    def _prior_codes(self, local_batch):
-        if self.prior is None:
-            return self.normal_noise(local_batch, [self.latent_dim])
-        return self.prior_samples(self.prior, local_batch)
-
-    def sample_prior(self, num, seed):
-        if self.prior is None:
-            return tf.random.stateless_normal([num, self.latent_dim], seed=seed)
-        return self.prior.sample(num, seed)
-
     # ------------------------------------------------------------------ objective
     def loss_terms(self, x, condition=None, training=False):
         """Every per-example term of Algorithm 1 from one forward pass.
@@ -129,7 +116,7 @@ class VAEGANBase(HybridModel):
         eps = self.normal_noise(local_batch, [self.latent_dim])
         z = mean + tf.exp(0.5 * log_var) * eps
         x_recon = self._generate(z, condition, training)
-        x_prior = self._generate(self._prior_codes(local_batch), condition, training)
+        x_prior = self._generate(self.prior_samples_or_noise(local_batch), condition, training)
 
         real_features, real_logits = self.discriminator_features(
             self._discriminator_inputs(x, condition), training=training)
@@ -147,47 +134,25 @@ class VAEGANBase(HybridModel):
                        + losses.non_saturating_generator_loss(prior_logits)),
         }
 
-    def player_losses(self, terms):
-        """Each player's scalar loss (Algorithm 1), reduced over the global batch."""
-        return {
-            "encoder_optimizer": self.reduce(terms["kl_loss"] + terms["recon_loss"]),
-            "decoder_optimizer": self.reduce(self.gamma * terms["recon_loss"] + terms["g_loss"]),
+    def batch_losses(self, batch, training):
+        """`loss_terms` of a batch, under the batch's condition (conditional model)."""
+        return self.loss_terms(batch.x, self._batch_condition(batch.y), training=training)
+
+    def phases(self):
+        # Algorithm 1: one forward pass, then all three updates from the same weights.
+        return [simultaneous(
+            self.batch_losses,
+            encoder_optimizer=lambda terms: terms["kl_loss"] + terms["recon_loss"],
+            decoder_optimizer=lambda terms: self.gamma * terms["recon_loss"] + terms["g_loss"],
             # The discriminator must not minimise L_like: its features would collapse to a
             # constant, which makes every reconstruction perfect in feature space.
-            "discriminator_optimizer": self.reduce(terms["d_loss"]),
-        }
-
-    def train_step(self, data):
-        x, y = self.unpack(data)
-        # One forward pass, then all three updates from the same weights, as in Algorithm 1.
-        with tf.GradientTape(persistent=True) as tape:
-            terms = self.loss_terms(x, self._batch_condition(y), training=True)
-            player_losses = self.player_losses(terms)
-        for optimizer_name, loss in player_losses.items():
-            self.minimize(tape, loss, optimizer_name)
-        del tape
-        return self.update_trackers(terms)
-
-    def test_step(self, data):
-        x, y = self.unpack(data)
-        return self.update_trackers(self.loss_terms(x, self._batch_condition(y), training=False))
+            discriminator_optimizer="d_loss")]
 
     def player_variables(self, optimizer_name):
         network = {"encoder_optimizer": self.encoder, "decoder_optimizer": self.decoder,
                    "discriminator_optimizer": self.discriminator}[optimizer_name]
         return network.trainable_variables
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._networks_config())
-        config.update({
-            "latent_dim": self.latent_dim,
-            "prior": None if self.prior is None else self.prior.get_config(),
-            "gamma": self.gamma,
-            "feature_layer": self.feature_layer,
-            "seed": self.seed,
-        })
-        return config
 
 
 @register_model
@@ -263,9 +228,7 @@ class VAEGAN(VAEGANBase):
         latent_dim = check_int("model", "latent_dim", args["latent_dim"], minimum=1)
         return {
             "encoder": ("encoder", {"input_shape": element_shape, "output_dim": 2 * latent_dim}),
-            "decoder": ("decoder", {"input_dim": latent_dim, "output_shape": element_shape,
-                                    "output_activation": output_activation(False,
-                                                                           element_shape)}),
+            "decoder": decoder_io(latent_dim, element_shape),
             "discriminator": ("discriminator", {"input_shape": element_shape}),
         }
 

@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
-from tfhybrids.models.base import HybridModel, output_activation, register_model
+from tfhybrids.models.base import HybridModel, decoder_io, register_model, sequential
 from tfhybrids.validation import check_float, check_int
 
 _ADAM = {"class_name": "Adam", "config": {"learning_rate": 1e-3, "beta_1": 0.5}}
@@ -41,6 +41,12 @@ class VEEGAN(HybridModel):
     computed simultaneously; `reconstruction_weight` (1 in the paper) lets the l2 term be
     scaled; `reconstructor_noise_std` = 0 makes the reconstructor deterministic. The generator
     is deterministic given z (the paper allows an implicit q_gamma(x|z)).
+
+    D(z, x) is a joint network, as in the paper: it must estimate the log-ratio of two joint
+    densities of (z, x), which a logit f(z) + g(x) cannot represent (it would compare only
+    the marginals). `build_discriminator` concatenates z and x before its hidden layers (MLP)
+    or joins z with the conv features of x before `joint_units` dense layers ([256] by
+    default; a spec that cannot join is refused).
 
     The reconstructor's noise matters: on the 2-D ring with sigma = 0 the discriminator told
     the pairs apart at once (d_loss 0.02) and the generator collapsed to one mode, while with
@@ -85,11 +91,8 @@ class VEEGAN(HybridModel):
 
     def __init__(self, generator, reconstructor, discriminator, prior, latent_dim,
                  reconstructor_noise_std=1.0, reconstruction_weight=1.0, seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.generator = generator
-        self.reconstructor = reconstructor
-        self.discriminator = discriminator
-        self.prior = prior
+        super().__init__(seed=seed, generator=generator, reconstructor=reconstructor,
+                         discriminator=discriminator, prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
         self.reconstructor_noise_std = check_float(
             "model", "reconstructor_noise_std", reconstructor_noise_std, minimum=0.0)
@@ -111,9 +114,7 @@ class VEEGAN(HybridModel):
     def network_io(cls, args, element_shape, num_classes, prior):
         latent_dim = check_int("model", "latent_dim", args["latent_dim"], minimum=1)
         return {
-            "generator": ("decoder", {"input_dim": latent_dim, "output_shape": element_shape,
-                                      "output_activation": output_activation(False,
-                                                                             element_shape)}),
+            "generator": decoder_io(latent_dim, element_shape),
             "reconstructor": ("encoder", {"input_shape": element_shape,
                                           "output_dim": latent_dim}),
             "discriminator": ("discriminator", {"input_shape": {"z": (latent_dim,),
@@ -168,45 +169,26 @@ class VEEGAN(HybridModel):
         return {"loss": kl + self.reconstruction_weight * recon, "kl_loss": kl,
                 "recon_loss": recon}
 
-    def _draws(self, x):
-        batch = tf.shape(x)[0]
-        return (self.prior_samples(self.prior, batch),
-                self.normal_noise(batch, [self.latent_dim]))
+    def step_inputs(self, data):
+        # One draw of prior codes z and reconstructor noise eps serves both phases.
+        batch = super().step_inputs(data)
+        size = tf.shape(batch.x)[0]
+        return batch._replace(draws=(self.prior_samples(self.prior, size),
+                                     self.normal_noise(size, [self.latent_dim])))
 
-    def train_step(self, data):
-        x, _ = self.unpack(data)
-        z, eps = self._draws(x)
-        with tf.GradientTape() as tape:
-            d_loss = self.discriminator_loss(x, z, eps, training=True)
-            loss = self.reduce(d_loss)
-        self.minimize(tape, loss, "discriminator_optimizer")
+    def phases(self):
+        def discriminator_loss(batch, training):
+            z, eps = batch.draws
+            return self.discriminator_loss(batch.x, z, eps, training)
 
-        with tf.GradientTape() as tape:
-            terms = self.generator_terms(z, training=True)
-            loss = self.reduce(terms["loss"])
-        self.minimize(tape, loss, "generator_optimizer")
-        return self.update_trackers({**terms, "d_loss": d_loss})
+        def generator_terms(batch, training):
+            return self.generator_terms(batch.draws[0], training)
 
-    def test_step(self, data):
-        x, _ = self.unpack(data)
-        z, eps = self._draws(x)
-        terms = self.generator_terms(z, training=False)
-        return self.update_trackers(
-            {**terms, "d_loss": self.discriminator_loss(x, z, eps, training=False)})
+        return [sequential("discriminator_optimizer", "d_loss", discriminator_loss),
+                sequential("generator_optimizer", "loss", generator_terms)]
 
     def player_variables(self, optimizer_name):
         if optimizer_name == "discriminator_optimizer":
             return self.discriminator.trainable_variables
         return self.generator.trainable_variables + self.reconstructor.trainable_variables
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._networks_config())
-        config.update({
-            "prior": self.prior.get_config(),
-            "latent_dim": self.latent_dim,
-            "reconstructor_noise_std": self.reconstructor_noise_std,
-            "reconstruction_weight": self.reconstruction_weight,
-            "seed": self.seed,
-        })
-        return config

@@ -32,6 +32,14 @@ from tfhybrids.errors import ConfigError
 from tfhybrids.networks.specs import ACTIVATIONS, NETWORK_TYPES, normalize_spec  # noqa: F401
 from tfhybrids.validation import check_choice, check_int, check_int_list, check_keys
 
+# A joint network D(x, z) must mix its inputs in at least one nonlinear layer: joined only in
+# the linear output layer its logit is f(x) + g(z), which compares the marginals of x and z
+# but cannot see how they go together. BiGAN (Donahue et al. 2016) and ALI (Dumoulin et al.
+# 2016, appendix A) join the x and z paths and follow with further wide nonlinear layers; one
+# layer of 256 units is a small default that can already express such a dependence.
+DEFAULT_JOINT_UNITS = [256]
+
+
 def _functional(inputs, outputs, name):
     """A functional model. Dict inputs are keyed by role ("x", "z", ...) while their tensors
     carry the network's name as a prefix, so that the input names stay unique across the
@@ -39,6 +47,7 @@ def _functional(inputs, outputs, name):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="When providing `inputs` as a dict")
         return keras.Model(inputs, outputs, name=name)
+
 
 def _activation(name):
     if name == "leaky_relu":
@@ -115,10 +124,16 @@ def build_encoder(spec, input_shape, output_dim, name="encoder"):
     """Builds x -> vector of size `output_dim` (codes, or mean and log-variance stacked).
 
     Several inputs (a dict of name -> shape) make a *joint* network, e.g. the discriminator
-    D(x, z) of BiGAN/ALI or an encoder E(x, c) conditioned on a label: with an MLP all inputs
-    are flattened and concatenated; with a conv network the one image input goes through the
-    conv stack, and its flattened features are concatenated with the vector inputs before the
-    output layer (after `joint_units` dense layers, if given).
+    D(x, z) of BiGAN/ALI, VEEGAN's D(z, x), AVB's T(x, z) and sampler E(x, eps), or a network
+    conditioned on a label. The inputs are always joined before at least one nonlinear layer,
+    as in those papers, so the output can depend on how the inputs go together and not only
+    on each one alone (joined in the linear output layer only, a logit would be a sum
+    f(x) + g(z)). With an MLP all inputs are flattened and concatenated before the hidden
+    layers, so `hidden_units` must not be empty. With a conv network the one image input goes
+    through the conv stack, its flattened features are concatenated with the vector inputs,
+    and `joint_units` dense layers follow before the output layer: [256] by default
+    (DEFAULT_JOINT_UNITS; BiGAN and ALI use wider joint layers), never empty.
+    A spec that cannot join is refused with a ConfigError.
 
     Args:
         spec: dict. Network spec (see `normalize_spec`).
@@ -140,8 +155,18 @@ def build_encoder(spec, input_shape, output_dim, name="encoder"):
         vectors = [layers.Flatten()(inputs[k]) if len(shapes[k]) > 1 else inputs[k]
                    for k in shapes if k != images[0]]
         if vectors:
+            joint_units = spec["joint_units"]
+            if joint_units is None:
+                joint_units = DEFAULT_JOINT_UNITS
+            if not joint_units:
+                raise ConfigError(
+                    f"{name}: joint_units: [] joins the image with "
+                    f"{', '.join(sorted(k for k in shapes if k != images[0]))} only in the "
+                    f"linear output layer, so the output is a sum of a function of each and "
+                    f"cannot depend on how they go together; give at least one joint layer, "
+                    f"e.g. joint_units: {DEFAULT_JOINT_UNITS} (the default).")
             x = layers.Concatenate()([x, *vectors])
-            for units in spec.get("joint_units", []):
+            for units in joint_units:
                 x = layers.Dense(units)(x)
                 x = _activation(spec.get("activation", "leaky_relu"))(x)
                 if spec["dropout"]:
@@ -149,6 +174,12 @@ def build_encoder(spec, input_shape, output_dim, name="encoder"):
         if not isinstance(input_shape, dict):
             inputs = inputs["input"]
     else:
+        if isinstance(input_shape, dict) and len(input_shape) > 1 and not spec["hidden_units"]:
+            raise ConfigError(
+                f"{name}: hidden_units: [] joins the inputs {', '.join(sorted(input_shape))} "
+                f"only in the linear output layer, so the output is a sum of a function of "
+                f"each and cannot depend on how they go together; give at least one hidden "
+                f"layer, e.g. hidden_units: [256].")
         inputs, x = _flat_inputs(input_shape, name)
         x = _mlp_trunk(x, spec, "relu")
     # Outputs in float32 under a mixed-precision policy: losses are computed from them.

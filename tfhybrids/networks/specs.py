@@ -35,8 +35,9 @@ _DEFAULTS = {
         # distribution strategy, so N replicas train exactly like one device.
         "sync_batch_norm": True,
         "init_std": 0.02,
-        # Dense layers after the conv features are joined with vector inputs (joint nets).
-        "joint_units": [],
+        # Dense layers after the conv features are joined with vector inputs (joint nets);
+        # None: DEFAULT_JOINT_UNITS of tfhybrids.networks.builders.
+        "joint_units": None,
         # The 64x64 VAE/GAN keys (see tfhybrids.networks.builders); these defaults keep
         # DCGAN's form.
         "strides": None,
@@ -80,8 +81,9 @@ def normalize_spec(spec, where="network"):
         check_bool(where, "sync_batch_norm", full["sync_batch_norm"])
         full["init_std"] = check_float(where, "init_std", full["init_std"], 0.0,
                                        exclusive_minimum=True)
-        full["joint_units"] = check_int_list(where, "joint_units", full["joint_units"],
-                                             allow_empty=True)
+        if full["joint_units"] is not None:
+            full["joint_units"] = check_int_list(where, "joint_units", full["joint_units"],
+                                                 allow_empty=True)
         _check_larsen_keys(full, where)
     return full
 

@@ -179,6 +179,11 @@ def select_signature(signatures, name, model="the model"):
     return signatures[name]
 
 
+def _example(array):
+    return f" (e.g. {array.ravel()[0].tolist()!r})" if array.size and array.dtype.kind in "USO" \
+        else ""
+
+
 def _check_dtype(signature, info, array):
     """Returns `array` cast to the input's dtype, or raises ShapeError saying why it can't."""
     target = info.numpy_dtype
@@ -189,20 +194,41 @@ def _check_dtype(signature, info, array):
             raise ShapeError(f"{where} takes {target} values, got uint8; send uint8 pixels "
                              "as float32 in [0, 1] (pixels / 255).")
         if kind not in "fiu":
-            raise ShapeError(f"{where} takes {target} values, got {array.dtype}.")
+            raise ShapeError(f"{where} takes {target} values, got {_dtype_words(array.dtype)}"
+                             f"{_example(array)}; send numbers.")
     elif target.kind in "iu":
         if kind not in "iu":
-            raise ShapeError(f"{where} takes {target} values, got {array.dtype}; send whole "
-                             f"numbers (e.g. .astype('{target}')).")
+            raise ShapeError(f"{where} takes {target} values, got {_dtype_words(array.dtype)}"
+                             f"{_example(array)}; send whole numbers (e.g. .astype('{target}')).")
         limits = np.iinfo(target)
         if array.size and (array.min() < limits.min or array.max() > limits.max):
             raise ShapeError(f"{where} takes {target} values, got values outside "
                              f"[{limits.min}, {limits.max}].")
     elif target.kind == "b" and kind != "b":
-        raise ShapeError(f"{where} takes bool values, got {array.dtype}.")
+        raise ShapeError(f"{where} takes bool values, got {_dtype_words(array.dtype)}.")
     elif target.kind == "O" and kind not in "OSU":
         raise ShapeError(f"{where} takes strings, got {array.dtype}.")
     return array.astype(target, copy=False)
+
+
+def _check_finite(signature, name, array):
+    """Refuses NaN and Inf, which the signatures refuse too (they would otherwise come out
+    as finite-looking images or codes)."""
+    bad = ~np.isfinite(array)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        kinds = " and ".join(k for k, present in (("NaN", np.isnan(array).any()),
+                                                 ("Inf", np.isinf(array).any())) if present)
+        raise ShapeError(f"signature '{signature.name}' input '{name}' holds {kinds} "
+                         f"({int(bad.sum())} value(s), the first at {list(first)}); send "
+                         "finite numbers.")
+
+
+def _dtype_words(dtype):
+    """How a numpy dtype is named in a message: `<U1` means nothing to most people."""
+    words = {"U": "strings", "S": "bytes", "O": "Python objects", "b": "booleans",
+             "c": "complex numbers", "M": "dates", "m": "time deltas"}
+    return words.get(dtype.kind, str(dtype))
 
 
 def _check_shape(signature, info, array):
@@ -256,8 +282,10 @@ def prepare_inputs(signature, inputs):
                              f"rectangular array: {error}") from None
         array = _check_dtype(signature, info, array)
         _check_shape(signature, info, array)
+        if array.dtype.kind == "f":
+            _check_finite(signature, name, array)
         if name == "images" and array.dtype.kind == "f" and array.size:
-            low, high = float(np.nanmin(array)), float(np.nanmax(array))
+            low, high = float(array.min()), float(array.max())
             if low < 0.0 or high > 1.0:
                 raise ShapeError(f"signature '{signature.name}' input 'images' takes pixels "
                                  f"in [0, 1], got values in [{low:.3g}, {high:.3g}]; rescale "

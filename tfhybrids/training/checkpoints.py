@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import signal
+import warnings
 
 import numpy as np
 
@@ -183,7 +184,20 @@ class CheckpointStore:
         if latest is None:
             return 0
         epoch, path = latest
-        model.load_weights(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.load_weights(path)
+        for warning in caught:
+            text = str(warning.message)
+            if text.startswith("Skipping variable loading"):
+                # Keras loads what fits and skips the rest: a resumed run would then restart
+                # that optimizer (its step count, hence its schedule) from scratch.
+                raise TrainingError(
+                    f"{path} does not fit this config ({text.split('.')[0].strip()}): resume "
+                    "with the optimizers the run started with (a learning rate that was a "
+                    "number stays a number, a schedule a schedule), or use another --workdir.")
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
         with open(self.state_path) as f:
             restore_seed_states(model, json.load(f).get("seed_states", {}))
         return epoch

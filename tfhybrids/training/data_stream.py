@@ -28,6 +28,8 @@ import contextlib
 import tensorflow as tf
 from tensorflow.python.eager import context as tf_context
 
+from tfhybrids.data.base import without_autotune_model
+
 
 _EPOCH_SEED_STRIDE = 1_000_003
 
@@ -62,7 +64,10 @@ def train_stream(bundle, seed, start_step=0, shuffle_buffer=10000, prefetch=True
         with _without_global_seed():
             stream = _indexed_stream(split, seed, first_epoch, offset, per_epoch, batch_size,
                                      shard)
-        return stream.prefetch(tf.data.AUTOTUNE) if prefetch else stream
+        stream = stream.prefetch(tf.data.AUTOTUNE) if prefetch else stream
+        # `fit` deletes its iterator over the stream when it returns: see
+        # without_autotune_model.
+        return without_autotune_model(stream)
     examples = bundle.examples["train"]
     if bundle.cache_train:
         examples = examples.cache()
@@ -83,7 +88,8 @@ def train_stream(bundle, seed, start_step=0, shuffle_buffer=10000, prefetch=True
         stream = stream.prefetch(tf.data.AUTOTUNE)
     if shard is not None:
         stream = keep_rows(stream, *shard)
-    return stream
+    # `fit` deletes its iterator over the stream when it returns: see without_autotune_model.
+    return without_autotune_model(stream)
 
 
 def _check_shard(shard, batch_size):

@@ -24,8 +24,9 @@ import tensorflow as tf
 import yaml
 
 from tfhybrids.errors import ConfigError, TrainingError
-from tfhybrids.evaluation import plots
-from tfhybrids.evaluation.latent import prior_coverage
+from tfhybrids import plots
+from tfhybrids.coverage import prior_coverage
+from tfhybrids.two_sample import mmd_against_null
 from tfhybrids.export import export_model
 from tfhybrids.training.callbacks import (
     EpochCheckpoint,
@@ -239,8 +240,28 @@ def _apply_configured_learning_rates(model, config):
             inner.learning_rate.assign(rate)
 
 
+# The two-sample check of the test codes against the prior: at most this many codes, against
+# this many prior samples, beside this many null pairs (fixed seeds: the same figures each time).
+PRIOR_MATCH_CODES = 500
+PRIOR_MATCH_SAMPLES = 500
+PRIOR_MATCH_NULL_DRAWS = 20
+_PRIOR_MATCH_SEED = 20_160_525
+
+
+def prior_match(codes, prior):
+    """MMD^2 (Gaussian kernels at several scales of the prior's median distance) between codes
+    and prior samples, beside its null: the same statistic between two prior samples of the
+    same sizes (`two_sample.mmd_against_null`)."""
+    codes = np.asarray(codes)[:PRIOR_MATCH_CODES]
+    num_draws = 1 + 2 * PRIOR_MATCH_NULL_DRAWS
+    draws = prior.sample(num_draws * PRIOR_MATCH_SAMPLES, tf.constant([_PRIOR_MATCH_SEED, 0]))
+    draws = np.reshape(draws.numpy(), (num_draws, PRIOR_MATCH_SAMPLES, -1))
+    return mmd_against_null(codes, draws)
+
+
 def evaluate_run(model, bundle, strategy=None):
-    """Test-set losses plus, where the prior has components, how the codes fill them.
+    """Test-set losses plus, where the prior has components, how the codes fill them and how
+    far they are from prior samples.
 
     The losses are computed with the fixed evaluation noise (`checkpoints.evaluation_noise`),
     so they equal the last epoch's validation losses and what `tfhybrids evaluate` reports.
@@ -257,7 +278,10 @@ def evaluate_run(model, bundle, strategy=None):
         means = prior.component_means()
         if means is not None:
             x, _ = bundle.arrays("test")
-            metrics["prior_coverage"] = prior_coverage(latent_codes(model, x), means)
+            codes = latent_codes(model, x)
+            metrics["prior_coverage"] = prior_coverage(codes, means)
+            if prior.name != "categorical" and codes.shape[1] == prior.latent_dim:
+                metrics["prior_match"] = prior_match(codes, prior)
     return metrics
 
 
@@ -296,5 +320,15 @@ def finish(model, bundle, config, workdir, log=print, strategy=None, chief=True)
     if "prior_coverage" in metrics:
         coverage = metrics["prior_coverage"]
         log(f"Prior coverage: {coverage['components_filled']}/{coverage['num_components']} "
-            f"components filled, shares {coverage['min_share']:.3f}-{coverage['max_share']:.3f}")
+            f"components filled (holding >= {coverage['filled_threshold']:.3f} of the codes "
+            f"each); shares {coverage['min_share']:.3f}-{coverage['max_share']:.3f}: "
+            + " ".join(f"{share:.3f}" for share in coverage["shares"]))
+    if "prior_match" in metrics:
+        match = metrics["prior_match"]
+        log(f"Codes vs prior: MMD^2 {match['mmd2']:.4f} (sum of Gaussian kernels, bandwidths "
+            + ", ".join(f"{b:.2f}" for b in match["bandwidths"])
+            + f"; {match['num_samples']} test codes vs "
+            f"{match['num_reference']} prior samples); two prior samples of these sizes give "
+            f"{match['null_mean']:.4f} on average, 95th percentile {match['null_p95']:.4f} "
+            f"({match['num_null_draws']} draws)")
     return metrics

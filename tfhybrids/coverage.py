@@ -2,6 +2,10 @@
 
 import numpy as np
 
+# A component counts as filled when it holds at least this fraction of its uniform share 1/K:
+# a single stray code does not fill a petal.
+FILLED_FRACTION = 0.5
+
 
 def component_shares(codes, means):
     """Share of codes whose nearest prior component mean is each component.
@@ -28,12 +32,19 @@ def component_shares(codes, means):
 
 
 def prior_coverage(codes, means):
-    """Summary of `component_shares`: shares, smallest, largest, components filled."""
+    """Summary of `component_shares`: shares, smallest, largest, components filled.
+
+    A component is filled when its share is at least `FILLED_FRACTION / K`
+    (`filled_threshold`), half of what a uniform spread of the codes would give it.
+    """
     shares = component_shares(codes, means)
+    threshold = FILLED_FRACTION / len(shares)
     return {
         "shares": [round(float(s), 4) for s in shares],
         "min_share": float(shares.min()),
         "max_share": float(shares.max()),
-        "components_filled": int((shares > 0).sum()),
+        "components_filled": int((shares >= threshold).sum()),
+        "filled_threshold": threshold,
         "num_components": int(len(shares)),
+        "num_codes": int(len(codes)),
     }
