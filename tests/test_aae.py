@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model_harness import ModelContract, make_batch, make_dataset, make_model, snapshot
+from model_harness import ModelContract, make_batch, make_model, network_changes
 from tfhybrids.errors import ConfigError, DataError
 from tfhybrids.models.base import Batch
 
@@ -38,15 +38,11 @@ class TestAAEContract(ModelContract):
 
 
 def test_discriminator_never_updates_the_autoencoder_and_vice_versa():
-    case = TestAAEContract.CASES["mixture_mlp"]
-    model = make_model(case)
-    decoder_before = snapshot(model.decoder.trainable_variables)
-    model.autoencoder_optimizer.learning_rate.assign(0.0)
-    model.fit(make_dataset(case, num_batches=1), epochs=1, verbose=0)
+    changes = network_changes(TestAAEContract.CASES["mixture_mlp"],
+                              frozen=["autoencoder_optimizer"])
     # With the reconstruction phase frozen, only the regularisation phase moved weights: the
     # decoder belongs to no other player, so it must not have changed.
-    for before, variable in zip(decoder_before, model.decoder.trainable_variables):
-        np.testing.assert_array_equal(before, variable.numpy())
+    assert changes["decoder"] == 0.0
 
 
 def test_discriminator_loss_uses_prior_samples_as_real():

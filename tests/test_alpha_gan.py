@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from model_harness import (
-    ModelContract, check_config_builds, check_tiny_config_trains,
+    ModelContract, ShippedConfigs,
     make_batch, make_dataset, make_model,
 )
 from tfhybrids import losses
@@ -14,7 +14,9 @@ TINY_MLP = {"type": "mlp", "hidden_units": [16]}
 TINY_CONV = {"type": "conv", "filters": [4, 8]}
 
 
-class TestAlphaGANContract(ModelContract):
+class TestAlphaGANContract(ModelContract, ShippedConfigs):
+    CONFIGS = ["alpha_gan_fashion_mnist"]
+    EXPORT_NAME = "alphagan"
     METRIC_NAMES = {"recon_loss", "e_loss", "g_loss", "d_loss", "code_d_loss"}
     CASES = {
         "conv_images": {
@@ -122,19 +124,3 @@ def test_each_player_moves_its_scores_the_right_way(player):
         assert delta["image_real"] - delta["image_fake"] > 1e-4
     else:  # prior codes are C's real class
         assert delta["code_prior"] - delta["code_encoder"] > 1e-4
-
-
-# ---------------------------------------------------------------------- configs
-CONFIGS = ["alpha_gan_fashion_mnist"]
-
-
-@pytest.mark.parametrize("name", CONFIGS)
-def test_configs_build_the_model(name):
-    """The shipped configs validate and build (networks included) for their data's shape."""
-    check_config_builds(name)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", CONFIGS)
-def test_tiny_config_trains_end_to_end(name, tmp_path):
-    check_tiny_config_trains(name, tmp_path, "alphagan", TestAlphaGANContract.METRIC_NAMES)

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from model_harness import (
-    ModelContract, check_config_builds, check_tiny_config_trains,
+    ModelContract, ShippedConfigs,
     make_batch, make_dataset, make_model,
 )
 from tfhybrids.errors import ConfigError
@@ -16,7 +16,9 @@ TINY_CONV = {"type": "conv", "filters": [4, 8]}
 SGD = {"name": "sgd", "learning_rate": 0.05}
 
 
-class TestBiGANContract(ModelContract):
+class TestBiGANContract(ModelContract, ShippedConfigs):
+    CONFIGS = ["bigan_fashion_mnist", "bigan_toy2d_ring"]
+    EXPORT_NAME = "bigan"
     DEFAULT_HEAVY_CASE = "ali_conv_images"
     METRIC_NAMES = {"d_loss", "e_loss", "g_loss"}
     CASES = {
@@ -122,19 +124,3 @@ def test_unknown_encoder_type_is_refused():
     case["model"] = dict(case["model"], encoder_type="stochastic")
     with pytest.raises(ConfigError, match="deterministic, gaussian"):
         make_model(case)
-
-
-# ---------------------------------------------------------------------- configs
-CONFIGS = ["bigan_fashion_mnist", "bigan_toy2d_ring"]
-
-
-@pytest.mark.parametrize("name", CONFIGS)
-def test_configs_build_the_model(name):
-    """The shipped configs validate and build (networks included) for their data's shape."""
-    check_config_builds(name)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", CONFIGS)
-def test_tiny_config_trains_end_to_end(name, tmp_path):
-    check_tiny_config_trains(name, tmp_path, "bigan", TestBiGANContract.METRIC_NAMES)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model_harness import ModelContract, make_batch, make_dataset, make_model, snapshot
+from model_harness import ModelContract, make_batch, make_dataset, make_model, network_changes
 from tfhybrids.errors import ConfigError
 from tfhybrids.models.base import Batch
 
@@ -67,13 +67,9 @@ def test_discriminator_steps_updates_the_discriminator_k_times_per_generator_ste
 
 
 def test_generator_step_leaves_the_discriminator_alone():
-    case = TestGANContract.CASES["points_mlp"]
-    model = make_model(case)
-    model.discriminator_optimizer.learning_rate.assign(0.0)
-    before = snapshot(model.discriminator.trainable_variables)
-    model.fit(make_dataset(case, num_batches=1), epochs=1, verbose=0)
-    for value, variable in zip(before, model.discriminator.trainable_variables):
-        np.testing.assert_array_equal(value, variable.numpy())
+    changes = network_changes(TestGANContract.CASES["points_mlp"],
+                              frozen=["discriminator_optimizer"])
+    assert changes["discriminator"] == 0.0
 
 
 def test_call_inputs_are_prior_codes_and_call_generates():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model_harness import ModelContract, make_batch, make_dataset, make_model, snapshot
+from model_harness import ModelContract, make_batch, make_dataset, make_model, network_changes
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
 from tfhybrids.models import VAEGAN
@@ -123,13 +123,6 @@ def test_non_standard_prior_is_refused():
 
 
 def test_evaluate_runs_and_fit_moves_only_the_discriminator_when_others_are_frozen():
-    model = make_model(MLP_CASE)
-    model.encoder_optimizer.learning_rate.assign(0.0)
-    model.decoder_optimizer.learning_rate.assign(0.0)
-    decoder_before = snapshot(model.decoder.trainable_variables)
-    discriminator_before = snapshot(model.discriminator.trainable_variables)
-    model.fit(make_dataset(MLP_CASE, num_batches=1), epochs=1, verbose=0)
-    for value, variable in zip(decoder_before, model.decoder.trainable_variables):
-        np.testing.assert_array_equal(value, variable.numpy())
-    assert any(not np.allclose(value, variable.numpy()) for value, variable in
-               zip(discriminator_before, model.discriminator.trainable_variables))
+    changes = network_changes(MLP_CASE, frozen=["encoder_optimizer", "decoder_optimizer"])
+    assert changes["decoder"] == 0.0
+    assert changes["discriminator"] > 1e-6

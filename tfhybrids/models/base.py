@@ -210,10 +210,28 @@ class Phase:
             with tf.GradientTape(persistent=len(self.players) > 1) as tape:
                 values = self.evaluate(batch, training=True)
                 player_losses = self.player_losses(model, values)
-            for player, loss in player_losses.items():
-                model.minimize(tape, loss, player)
+            # The reported losses must be those of this forward pass, computed before any
+            # weight moves (see `after`).
+            with after(values):
+                for player, loss in player_losses.items():
+                    model.minimize(tape, loss, player)
             del tape
         return values
+
+
+def after(values):
+    """A context in which the ops created wait for the tensors in `values` (a dict of
+    tensors or (tensor, weight) pairs).
+
+    Why: nothing orders a loss that is only reported (a tracker's per-example values, not on
+    a gradient's path) with the updates that follow it, and the optimised graph may compute
+    it after some of them, from weights already moved. VEEGAN's, AVB's and the conditional
+    VAE/GAN's step-1 d_loss changed from run to run with the same seed (by up to ~5e-4, about
+    one Adam step, on a loaded machine; never eagerly or with Grappler off). Ordering the
+    updates after the values makes the same seed give the same run.
+    """
+    tensors = [t for t in tf.nest.flatten(values) if t is not None]
+    return tf.control_dependencies(tensors)
 
 
 def sequential(player, metric, loss, **options):
@@ -348,7 +366,9 @@ class HybridModel(keras.Model):
         batch = self.step_inputs(data)
         values = {}
         for phase in self.phases():
-            values.update(phase.train(self, batch))
+            # A phase starts once the previous phases' reported losses are computed.
+            with after(values):
+                values.update(phase.train(self, batch))
         return self.update_trackers(values)
 
     def test_step(self, data):
