@@ -196,6 +196,38 @@ def model_networks(model):
             if isinstance(getattr(model, name, None), keras.Model)}
 
 
+def network_settings(config_path, element_shape, num_classes=None):
+    """{name: {"role", "spec", "io"}} of a config's networks: the builder role, the filled-in
+    spec and the shapes they are built for, so that peers can build the same networks."""
+    from tfhybrids.networks.builders import normalize_spec
+    from tfhybrids.priors import make_prior
+    from tfhybrids.training.config import load_config, model_class
+
+    config = load_config(config_path)
+    settings = {k: v for k, v in config["model"].items() if k != "class"}
+    if num_classes is not None:
+        # As the trainer gives it to the conditional models: from the data.
+        settings.setdefault("num_classes", num_classes)
+    latent_dim = settings.get("latent_dim")
+    prior = None if latent_dim is None else make_prior(
+        config.get("prior") or {"name": "gaussian"}, latent_dim=latent_dim)
+    try:
+        io = model_class(config["model"]).network_io(settings, element_shape, num_classes, prior)
+    except NotImplementedError:  # a model that builds its own networks (CycleGAN)
+        return {}
+    networks = {}
+    for name, (role, kwargs) in io.items():
+        spec = settings.get(name)
+        if not isinstance(spec, dict) or spec.get("type", "mlp") not in ("mlp", "conv"):
+            continue
+        spec = normalize_spec(spec, name)
+        if role == "discriminator":
+            spec.setdefault("activation", "leaky_relu")
+        networks[name] = {"role": role, "spec": spec,
+                          "io": json.loads(json.dumps(kwargs, default=list))}
+    return networks
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=128,
@@ -212,6 +244,7 @@ def main(argv=None):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import throughput
     from tfhybrids.evaluation.bench import FASHION_MNIST_MODELS
+    from tfhybrids.training.config import load_config
 
     models = [] if args.models == ["none"] else (args.models or FASHION_MNIST_MODELS)
     jobs = [(name, os.path.join(REPO, "configs", f"{name}_fashion_mnist.yaml"), True)
@@ -222,9 +255,11 @@ def main(argv=None):
     for name, path, image_hybrid in jobs:
         if image_hybrid:
             model, batch = throughput.build(path, args.batch), throughput.synthetic_batch(args.batch)
+            shape, classes = (28, 28, 1), 10
         else:
             bundle, batch = throughput.own_data(path)
             model = throughput.build_on(path, bundle)
+            shape, classes = bundle.element_shape, bundle.num_classes
         by_type = {}
         step = train_step_flops(model, batch, by_type)
         batch_size = throughput.leading_batch_size(batch)
@@ -233,6 +268,8 @@ def main(argv=None):
             "by_op": by_type,
             "forward": {n: network_flops(net, batch_size)
                         for n, net in model_networks(model).items()},
+            "networks": network_settings(path, shape, classes),
+            "prior": load_config(path).get("prior") or {"name": "gaussian"},
         }
         line = (f"{name:36s} {type(model).__name__:26s} batch {batch_size:4d}  "
                 f"{step / 1e9:8.3f} GFLOP/step  forward: "
@@ -241,9 +278,9 @@ def main(argv=None):
             results[name]["profiler"] = profiler_flops(model, batch)
             line += f"  (TF profiler: {results[name]['profiler'] / 1e9:.3f})"
         print(line, flush=True)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+        if args.json:  # after every config, so that an interrupted run keeps the counts
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=1)
     return 0
 
 

@@ -10,8 +10,11 @@ For each image hybrid of the benchmark table (`configs/<model>_fashion_mnist.yam
   step in a `tf.function` with no framework around it (no fit, callbacks or logs; the same
   in-memory dataset iterator); and, for the VAE, DCGAN and AAE, under a hand-written step of
   the same networks, losses and optimizers in TensorFlow ops alone,
-- FLOPs per step, counted by TensorFlow's profiler on the traced train-step graph (forward and
-  backward of every player),
+- FLOPs per step, counted by `benchmarks/flops.py` from the ops of the traced train step that
+  run: every player's forward and backward passes as the step takes them, the gradients no
+  player needs left out (checked against PyTorch's FlopCounterMode by
+  `benchmarks/peers/flops_check.py`); a row above 100% of the measured GEMM rate of its dtype
+  is refused as a bug,
 - the achieved fraction of this machine's fp32 matrix-multiply rate, measured here.
 
 The other families (the AAE family, CycleGAN, AVB, VEEGAN and the 2-D GAN/BiGAN) are timed
@@ -38,6 +41,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from flops import graph_flops  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -55,14 +61,23 @@ def gemm_rate(size=2048, repeats=20, dtype=tf.float32):
     return 2.0 * size**3 * repeats / elapsed / 1e9
 
 
-def count_flops(concrete_function):
-    """Floating-point operations in a traced function's graph (TF profiler)."""
-    from tensorflow.python.profiler import model_analyzer, option_builder
+def check_below_peak(name, gflop, rates, fp32_gemm, bf16_gemm):
+    """Refuses a row whose achieved GFLOP/s (FLOPs/step × steps/s) is above the measured GEMM
+    rate of the dtype its variant computes in (bf16 for the bf16 variants, fp32 otherwise):
+    that means the FLOP count or the clock is wrong, not that a model beat the GEMM.
 
-    options = option_builder.ProfileOptionBuilder.float_operation()
-    options["output"] = "none"
-    info = model_analyzer.profile(graph=concrete_function.graph, options=options)
-    return info.total_float_ops
+    Raises:
+        RuntimeError: naming the variant and the figures.
+    """
+    for variant, steps_per_second in rates.items():
+        peak, dtype = (bf16_gemm, "bf16") if "bf16" in variant else (fp32_gemm, "fp32")
+        achieved = gflop * steps_per_second
+        if np.isfinite(achieved) and achieved > peak:
+            raise RuntimeError(
+                f"{name} {variant}: {gflop:.3g} GFLOP/step × {steps_per_second:.2f} steps/s = "
+                f"{achieved:.0f} GFLOP/s, above the {peak:.0f} GFLOP/s measured for a {dtype} "
+                "GEMM on this machine. That is a bug in the FLOP count or the timing, not a "
+                "result: check benchmarks/flops.py against benchmarks/peers/flops_check.py.")
 
 
 # Options of the training config compared with the default fp32 graph-mode `fit`.
@@ -359,8 +374,11 @@ def write_table(args, rows, rate, bf16_rate, load_before, elapsed, final, overhe
         "the first batch of their own data at their own batch size, held in memory. Each figure is the median of "
         f"{args.rounds} rounds of {args.steps} steps, the rounds of all columns of a row "
         "interleaved so that the machine's load affects them alike; tracing and compilation "
-        "happen in a warm-up before. FLOPs are counted by TensorFlow's profiler on the traced "
-        "train-step graph (every player's forward and backward pass). `plain` calls the "
+        "happen in a warm-up before. FLOPs are those of the convolutions and matrix products "
+        "the traced train step runs (`benchmarks/flops.py`: every player's forward and "
+        "backward passes as the step takes them, without the gradients no player needs, which "
+        "the runtime prunes; checked against PyTorch's FlopCounterMode by "
+        "`benchmarks/peers/flops_check.py`). `plain` calls the "
         "model's train step in a bare `tf.function` loop with no framework around it, reading "
         "from an iterator over the same dataset as `fit`; `fit / plain` is the fp32 `fit` "
         "speed over it (1.0 = `fit` costs nothing). `hand` is a step written out with "
@@ -471,7 +489,7 @@ def main(argv=None):
             def make(overrides=(), path=path, bundle=bundle):
                 return build_on(path, bundle, overrides)
         plain = PlainTimer(make(), batch, args.steps)
-        flops = count_flops(plain.concrete)
+        flops = graph_flops(plain.concrete.graph)
         timers = {"gemm": GemmTimer(), "plain": plain}
         if type(plain.model).__name__ in HAND_STEPS:
             timers["hand"] = HandTimer(make(), batch, args.steps)
@@ -486,6 +504,9 @@ def main(argv=None):
         fit_rate = rates.get("fp32", float("nan"))
         best = max((v for v in args.variants if np.isfinite(rates[v])), key=lambda v: rates[v])
         hand = rates.pop("hand", None)
+        check_below_peak(name, flops / 1e9, {"plain": rates["plain"], "hand": hand or 0.0,
+                                             **{v: rates[v] for v in args.variants}},
+                         row_gemm, bf16_rate)
         row = dict(name=name, cls=type(plain.model).__name__, hand=hand,
                    batch=leading_batch_size(batch),
                    plain=rates["plain"], fit=fit_rate, ratio=fit_rate / rates["plain"],

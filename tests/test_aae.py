@@ -66,12 +66,6 @@ def test_prior_of_another_dimension_is_refused():
         make_model(case)
 
 
-def test_docstring_names_the_optimizer_departure_from_the_paper():
-    from tfhybrids.models import AAE
-
-    assert "SGD with momentum" in AAE.__doc__ and "Adam" in AAE.__doc__
-
-
 def test_a_component_with_one_stray_code_is_not_filled():
     from tfhybrids.coverage import prior_coverage
 
@@ -113,3 +107,9 @@ def test_mmd_against_null_tells_prior_like_codes_from_shifted_ones():
     assert bad["mmd2"] > 3 * good["null_p95"] and bad["p_value"] < 0.1
     with pytest.raises(DataError, match="at least as large"):
         mmd_against_null(np.zeros((1001, 2)), draws)
+
+
+def test_docstring_names_the_optimizer_departure_from_the_paper():
+    from tfhybrids.models import AAE
+
+    assert "SGD with momentum" in AAE.__doc__ and "Adam" in AAE.__doc__

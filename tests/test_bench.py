@@ -185,3 +185,9 @@ def test_parallel_workers_each_get_a_fixed_thread_count(tmp_path):
     assert all("error" not in r and r["train_cpu_minutes"] > 0 for r in rows)
     assert all(r["threads"] == 1 for r in rows)
     assert "CPU min" in table
+
+
+def test_toy2d_refuses_the_budget_flags_it_would_ignore(capsys):
+    assert cli.main(["bench", "toy2d", "--cpu-minutes", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "benchmarks/mode_collapse.py" in err and "--cpu-minutes" in err and "'--'" in err

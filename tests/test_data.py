@@ -246,6 +246,16 @@ def test_fashion_not_found_says_how_to_install(tmp_path):
     assert "\n" not in str(error.value)
 
 
+def test_a_half_prepared_tfds_copy_adds_no_misleading_warning(tmp_path, caplog):
+    # An empty version folder made TFDS warn "Variant folder ... has no dataset_info.json"
+    # before the clear "Fashion-MNIST not found" message.
+    (tmp_path / "tfds" / "fashion_mnist" / "3.0.1").mkdir(parents=True)
+    with caplog.at_level("INFO"), pytest.raises(DataError, match="Fashion-MNIST not found"):
+        load_data({"name": "fashion_mnist", "path": str(tmp_path / "none"),
+                   "data_dir": str(tmp_path / "tfds")})
+    assert not [r for r in caplog.records if "Variant folder" in r.getMessage()]
+
+
 def write_idx(path, magic, dims, data):
     with gzip.open(path, "wb") as stream:
         stream.write(struct.pack(f">{1 + len(dims)}i", magic, *dims) + bytes(data))

@@ -66,3 +66,28 @@ def test_models_without_a_likelihood_are_refused():
     assert not supports_iwae(NoLikelihood())
     with pytest.raises(ConfigError, match="explicit decoder likelihood"):
         iwae_bound(NoLikelihood(), X)
+
+
+def test_an_implicit_posterior_gets_its_own_estimate_not_the_bound():
+    from model_harness import make_model
+
+    from tfhybrids.data.four_points import four_point_images
+    from tfhybrids.evaluation.likelihood import log_likelihood_summary, supports_own_estimate
+
+    mlp = {"type": "mlp", "hidden_units": [8]}
+    avb = make_model({"model": {"class": "AVB", "latent_dim": 2, "noise_dim": 3,
+                                "encoder": mlp, "decoder": mlp, "discriminator": mlp},
+                      "shape": (2, 2, 1)})
+    # The bound's weights need log q(z|x), which AVB's sampler does not have.
+    assert not supports_iwae(avb) and supports_own_estimate(avb)
+    assert not supports_own_estimate(_linear_vae())
+    x = four_point_images()
+    with pytest.raises(ConfigError, match="implicit posterior"):
+        iwae_bound(avb, x)
+    summary = log_likelihood_summary(avb, x, num_samples=16, seed=3)
+    expected = avb.log_likelihood(x, num_samples=16, seed=3)
+    assert summary["log_likelihood"] == pytest.approx(float(expected.mean()), rel=1e-6)
+    assert summary["num_examples"] == 4 and summary["num_samples"] == 16
+    assert summary["bits_per_dim"] == pytest.approx(-summary["log_likelihood"] / (4 * math.log(2)))
+    with pytest.raises(ConfigError, match="no log_likelihood estimator"):
+        log_likelihood_summary(_linear_vae(), X)

@@ -61,6 +61,80 @@ def test_arithmetic_decodes_mean_a_minus_mean_b_plus_mean_c():
     assert pictures["traversal"].shape[:2] == (5 * 16 + 16, 3 * 5 * 16 + 16)
 
 
+def test_annotated_pictures_say_what_they_show(monkeypatch):
+    captions = {}
+
+    def record(image, title, row_labels=None, column_labels=None):
+        captions[title.split(":")[0]] = (row_labels, column_labels)
+        return image
+
+    monkeypatch.setattr(explore.plots, "annotate", record)
+    values = np.array([0.6, 0.4, -0.2, 0.1, 0.3, -0.8], np.float32)
+    x = np.tile(values[:, None, None, None], [1, 4, 4, 1])
+    explore.latent_pictures(PixelCodeModel(), x, np.array([0, 0, 1, 1, 2, 2]), steps=3,
+                            num_pairs=2, triples=[(0, 1, 2)], annotate=True,
+                            class_names=["Sneaker", "Sandal", "Ankle boot"])
+    assert set(captions) == {"Traversals", "Interpolations", "Code arithmetic"}
+    assert captions["Code arithmetic"] == (["Sneaker - Sandal + Ankle boot"],
+                                           ["mean A", "mean B", "mean C", "A - B + C"])
+    assert captions["Interpolations"][1][0] == "original"
+
+
+def test_model_pictures_label_originals_axes_and_prior_samples(monkeypatch):
+    from tfhybrids import plots
+    from tfhybrids.training.callbacks import model_pictures
+
+    class TwoDimensionalModel:
+        """Codes are the first two pixels; decoding fills an image with the first code."""
+        latent_dim = 2
+
+        class prior:
+            @staticmethod
+            def sample(num, seed):
+                return tf.random.stateless_normal([num, 2], seed)
+
+        def sample_prior(self, num, seed):
+            return self.prior.sample(num, seed)
+
+        def decode(self, codes):
+            return tf.tile(tf.tanh(codes[:, :1])[:, None, None, :], [1, 8, 8, 1])
+
+        def encode_outputs(self, x):
+            return {"code": tf.reshape(tf.convert_to_tensor(x), [-1, 64])[:, :2]}
+
+        def __call__(self, x):
+            return self.decode(self.encode_outputs(x)["code"])
+
+    class Bundle:
+        element_shape = (8, 8, 1)
+        class_names = [str(i) for i in range(10)]
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
+    y = rng.integers(0, 10, 64)
+    model, bundle = TwoDimensionalModel(), Bundle()
+    calls = []
+    real_annotate, real_scatter = plots.annotate, plots.scatter
+    monkeypatch.setattr(plots, "annotate", lambda *a, **k: calls.append(("annotate", a, k))
+                        or real_annotate(*a, **k))
+    monkeypatch.setattr(plots, "scatter", lambda *a, **k: calls.append(("scatter", a, k))
+                        or real_scatter(*a, **k))
+    pictures = model_pictures(model, bundle, x, y)
+    assert set(pictures) == {"samples", "reconstructions", "latent"}
+    titles = {args[1].split(":")[0]: kwargs for kind, args, kwargs in calls if kind == "annotate"}
+    assert titles["Reconstructions"]["row_labels"][:2] == ["original", "reconstruction"]
+    assert "Samples" in titles
+    (_, args, latent), = [c for c in calls if c[0] == "scatter"]
+    assert latent["reference_label"] == "prior samples"
+    assert latent["axis_labels"] == ("z[0]", "z[1]") and "Test codes by label" in latent["title"]
+    np.testing.assert_array_equal(args[1], y)  # coloured by label
+    # The annotation draws: a title band above the grid.
+    grid = np.zeros((40, 40, 1), np.uint8)
+    drawn = plots.annotate(grid, "A title", row_labels=["a", "b"])
+    assert drawn.shape[0] > 40 and drawn.shape[1] > 40
+    assert drawn[:drawn.shape[0] - 40 - 15].min() < 128  # dark text above the (black) grid
+
+
 def test_units_are_ordered_by_kl():
     class TwoUnits:
         def encode_outputs(self, x):

@@ -162,3 +162,16 @@ def test_vae_gan_step_counts_every_players_backward_pass():
     discriminator = 3 * (2 * d - d1)
     assert flops.train_step_flops(model, make_batch(case, batch_size=n)) == (
         forward + encoder + decoder + discriminator)
+
+
+def test_throughput_refuses_a_rate_above_the_measured_gemm_rate_of_its_dtype():
+    import throughput
+
+    # 10 GFLOP/step: 200 GFLOP/s in fp32 and 600 in bf16 are below the peaks.
+    throughput.check_below_peak("vae", 10.0, {"fp32": 20.0, "bf16": 60.0},
+                                fp32_gemm=300.0, bf16_gemm=1300.0)
+    # The old profiler count of VAE/GAN's step against a 300 GFLOP/s fp32 GEMM.
+    with pytest.raises(RuntimeError, match="vae_gan fp32: .* above the 300 GFLOP/s .* fp32"):
+        throughput.check_below_peak("vae_gan", 65.95, {"fp32": 4.6}, 300.0, 1300.0)
+    with pytest.raises(RuntimeError, match="bf16: .* above the 1300 GFLOP/s .* bf16"):
+        throughput.check_below_peak("dcgan", 20.0, {"fp32": 10.0, "bf16": 70.0}, 300.0, 1300.0)

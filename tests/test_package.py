@@ -48,3 +48,39 @@ def test_help_finds_the_entry_points():
     assert "export_model(model, base_dir, name, version=None)" in export
     assert "Exports `model` as `<base_dir>/<name>/<version>/`" in export  # its own docstring
     assert "Adversarial" in pydoc.render_doc(tfhybrids.models.AAE, renderer=pydoc.plaintext)
+
+
+def _readme():
+    with open(os.path.join(REPO, "README.md")) as f:
+        return f.read()
+
+
+def test_the_readme_tour_writes_under_runs_and_its_outputs_are_ignored():
+    import re
+    import shutil
+    import subprocess
+
+    import pytest
+
+    blocks = "\n".join(re.findall(r"```bash\n(.*?)```", _readme(), flags=re.S))
+    written = re.findall(r"--(?:base|output) (\S+)", blocks)
+    assert written and all(path.startswith("runs/") for path in written), written
+    if shutil.which("git") is None or not os.path.isdir(os.path.join(REPO, ".git")) and \
+            not os.path.isfile(os.path.join(REPO, ".git")):
+        pytest.skip("not a git checkout")
+    # Also what serving/README.md's commands write from the repository root.
+    outputs = ["runs/models/aae/1/saved_model.pb", "runs/samples.npz",
+               "models/aae/1/saved_model.pb", "samples.npz", "bench/smoke/results.md"]
+    ignored = subprocess.run(["git", "check-ignore", *outputs], cwd=REPO, capture_output=True,
+                             text=True).stdout.split()
+    assert ignored == outputs
+
+
+def test_the_readme_says_how_many_checkpoints_are_kept():
+    import re
+
+    from tfhybrids.training.config import TRAIN_DEFAULTS
+
+    kept = re.search(r"the last train\.keep_checkpoints \(default (\d+)\) are kept", _readme())
+    assert kept and int(kept.group(1)) == TRAIN_DEFAULTS["keep_checkpoints"]
+    assert "one checkpoint per epoch" not in _readme()

@@ -26,6 +26,8 @@ A TFRecord dataset (TFDS's default) is read in order, shuffled through `data.shu
 Either way the split is decoded on the fly unless it fits the `data.cache` budget.
 """
 
+import logging
+
 import numpy as np
 import tensorflow as tf
 
@@ -63,8 +65,14 @@ def prepared_builder(name, data_dir=None):
         DataError: if `name` is malformed (e.g. an unknown builder config).
     """
     tfds = import_tfds()
+    # TFDS logs warnings such as "Variant folder ... has no dataset_info.json" while it looks
+    # for a copy; an unprepared copy is reported by the caller, with the fix.
+    absl_logger = logging.getLogger("absl")
+    previous = absl_logger.level
+    absl_logger.setLevel(logging.ERROR)
     try:
         builder = tfds.builder(name, data_dir=data_dir)
+        return builder if builder.is_prepared() else None
     except tfds.core.DatasetNotFoundError:
         # Neither a registered dataset nor one stored in data_dir.
         return None
@@ -72,7 +80,8 @@ def prepared_builder(name, data_dir=None):
         first_line = str(error).strip().splitlines()[0]
         raise DataError(f"TFDS dataset '{name}' cannot be opened ({first_line.rstrip(': ')}); "
                         f"check data.name.") from None
-    return builder if builder.is_prepared() else None
+    finally:
+        absl_logger.setLevel(previous)
 
 
 def _num_examples(builder, split, key):

@@ -459,8 +459,9 @@ def tradeoff_plot(path, suite, rows):
 
 
 # ------------------------------------------------------------------------------ suites
-def run_toy2d(out_dir, passthrough=(), log=print):
-    """Runs `benchmarks/mode_collapse.py` (the mode-collapse benchmark) as its own command."""
+def run_toy2d(out_dir=None, passthrough=(), log=print):
+    """Runs `benchmarks/mode_collapse.py` (the mode-collapse benchmark) as its own command,
+    writing to `out_dir` when one is given (else to the script's own default)."""
     import subprocess
     import sys
 
@@ -470,6 +471,8 @@ def run_toy2d(out_dir, passthrough=(), log=print):
         raise ConfigError(f"bench toy2d runs {script}, which is not there (the mode-collapse "
                           f"benchmark has not landed in this checkout).")
     command = [sys.executable, script, *passthrough]
+    if out_dir:
+        command += ["--out", out_dir]
     log("bench: " + " ".join(command))
     completed = subprocess.run(command, cwd=root)
     return completed.returncode

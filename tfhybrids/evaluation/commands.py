@@ -87,7 +87,16 @@ def cmd_bench(args):
               file=sys.stderr)
     out = args.workdir or args.out or os.path.join("bench", args.suite)
     if args.suite == "toy2d":
-        return run_toy2d(out, args.passthrough)
+        ignored = [flag for flag, value in (
+            ("--epochs", args.epochs), ("--minutes", args.minutes),
+            ("--cpu-minutes", args.cpu_minutes), ("--seeds", args.seeds),
+            ("--threads", args.threads), ("--workers", None if args.workers == 1 else 1))
+            if value is not None]
+        if ignored:
+            raise ConfigError(f"bench toy2d runs benchmarks/mode_collapse.py, which has its own "
+                              f"options for {', '.join(ignored)}: pass them after '--', e.g. "
+                              f"`tfhybrids bench toy2d -- --workers 2 --steps 2000`.")
+        return run_toy2d(args.workdir or args.out, args.passthrough)
     if args.passthrough:
         raise ConfigError(f"bench {args.suite}: unexpected arguments {args.passthrough}.")
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()] if args.seeds else [0]

@@ -7,7 +7,8 @@ Which metrics a model gets depends on what it can do and on the data:
 | reconstruction MSE and SSIM of G(E(x)) on the test split ([0, 1] units) | an encoder (`encode_outputs`) and `decode` | `reconstruction` |
 | Fréchet distance of samples vs test images (`FD-<dataset>-classifier`, or `FID` with InceptionV3) | `sample_prior` and `decode`, image data | `frechet` |
 | linear-probe accuracy of frozen codes | an encoder and labels | `linear_probe` |
-| importance-weighted bound on log p(x) | an explicit likelihood (the VAE) | `iwae` |
+| importance-weighted bound on log p(x) | an explicit likelihood and Gaussian posterior (the VAE) | `iwae` |
+| importance-sampling estimate of log p(x) | an explicit likelihood and the model's own estimator for an implicit posterior (AVB) | `log_likelihood` |
 | mode coverage and high-quality share of 2,500 samples | a sampler, `toy2d` ring or grid data | `mode_coverage` |
 | beta-VAE disentanglement metric | an encoder, `dsprites` data | `disentanglement` |
 | semi-supervised error / clustering error (AAE paper) | `classify(x)` -> q(y|x); `num_clusters` for clustering | `semi_supervised` / `clustering` |
@@ -54,7 +55,8 @@ class EvaluationOptions:
         num_probe_train: int. Train codes for the linear probe. Defaults to 10000.
         num_eval_images: int. Test images for reconstruction and the probe's test codes.
             Defaults to 10000.
-        iwae_samples: int. K of the IWAE bound. Defaults to 64.
+        iwae_samples: int. K of the IWAE bound (and of a model's own log-likelihood
+            estimate). Defaults to 64.
         iwae_examples: int. Test examples the bound is averaged over. Defaults to 500.
         min_samples_per_mode: int. High-quality samples a toy2d mode needs to count as
             captured. Defaults to 1, the VEEGAN and PacGAN convention (see mode_coverage).
@@ -222,6 +224,13 @@ def evaluate_model(model, bundle, data_config=None, options=None, feature_networ
             f"test examples")
         results["iwae"] = likelihood.iwae_summary(model, test_x[:options.iwae_examples],
                                                   options.iwae_samples, options.seed)
+    elif likelihood.supports_own_estimate(model):
+        log(f"{name}: log-likelihood estimate ({name}.log_likelihood), K={options.iwae_samples} "
+            f"on {options.iwae_examples} test examples")
+        results["log_likelihood"] = likelihood.log_likelihood_summary(
+            model, test_x[:options.iwae_examples], options.iwae_samples, options.seed)
+        skipped["iwae"] = (f"{name} has an implicit posterior (no density for the bound); "
+                           f"see log_likelihood")
     else:
         skipped["iwae"] = f"{name} has no explicit decoder likelihood"
 

@@ -99,7 +99,7 @@ def default_triples(labels, count=4):
 
 
 def latent_pictures(model, x, y, seed=0, steps=10, max_units=10, num_pairs=6, triples=None,
-                    group_size=200):
+                    group_size=200, annotate=False, class_names=None):
     """The explore pictures as uint8 arrays: {"traversal", "interpolation", "arithmetic"}.
 
     Args:
@@ -111,6 +111,9 @@ def latent_pictures(model, x, y, seed=0, steps=10, max_units=10, num_pairs=6, tr
         num_pairs: int. Rows of the interpolation.
         triples: list of (a, b, c) class indices, or None for `default_triples`.
         group_size: int. Examples per class averaged for the arithmetic.
+        annotate: bool. Give each picture a title and row/column labels (the arithmetic's
+            rows name their classes); False gives the bare image grids. Defaults to False.
+        class_names: list of str or None. Names of the labels, for the annotations.
     """
     if len(np.shape(x)) != 4:
         raise ConfigError("explore draws images; this run's data are points (see its "
@@ -132,6 +135,11 @@ def latent_pictures(model, x, y, seed=0, steps=10, max_units=10, num_pairs=6, tr
     units = order[:max_units]
     images = _decode(model, traversal_codes(base, units, low, high, steps))
     pictures["traversal"] = plots.upscale(plots.image_grid(images, columns=steps), factor)
+    captions = {"traversal": (
+        f"Traversals: row z[k] sweeps latent unit k over the prior's range, the other units "
+        f"fixed at {'a test image' if encoder else 'a prior sample'}'s code"
+        + (" (rows ordered by KL)" if encoder else ""),
+        [f"z[{int(u)}]" for u in units], None)}
 
     rows = []
     if encoder:
@@ -143,11 +151,17 @@ def latent_pictures(model, x, y, seed=0, steps=10, max_units=10, num_pairs=6, tr
             rows.append(np.concatenate([x[i:i + 1], _decode(model, interpolation_codes(
                 codes[0], codes[1], steps)), x[j:j + 1]]))
         columns = steps + 2
+        captions["interpolation"] = (
+            "Interpolations: first and last column two test images of different classes, "
+            "between them decodings along the straight line joining their codes",
+            None, ["original"] + [""] * steps + ["original"])
     else:
         ends = np.asarray(model.sample_prior(2 * num_pairs, tf.constant([seed, 9], tf.int32)))
         for r in range(num_pairs):
             rows.append(_decode(model, interpolation_codes(ends[2 * r], ends[2 * r + 1], steps)))
         columns = steps
+        captions["interpolation"] = ("Interpolations between pairs of prior samples, decoded",
+                                     None, None)
     pictures["interpolation"] = plots.upscale(
         plots.image_grid(np.concatenate(rows), columns=columns), factor)
 
@@ -168,6 +182,17 @@ def latent_pictures(model, x, y, seed=0, steps=10, max_units=10, num_pairs=6, tr
                                                  means[a] - means[b] + means[c]]))
             images = _decode(model, np.concatenate(arithmetic_rows))
             pictures["arithmetic"] = plots.upscale(plots.image_grid(images, columns=4), factor)
+
+            def name(label):
+                return str(class_names[label]) if class_names is not None and \
+                    label < len(class_names) else str(label)
+
+            captions["arithmetic"] = (
+                "Code arithmetic: decodings of the mean codes of classes A, B, C and of "
+                "A - B + C", [f"{name(a)} - {name(b)} + {name(c)}" for a, b, c in triples],
+                ["mean A", "mean B", "mean C", "A - B + C"])
+    if annotate:
+        pictures = {key: plots.annotate(image, *captions[key]) for key, image in pictures.items()}
     return pictures
 
 
@@ -194,7 +219,8 @@ def explore_run(run_dir, out_dir=None, seed=0, steps=10, max_units=10, num_pairs
         triples = [parse_arithmetic(text, bundle.class_names, bundle.num_classes or 0)
                    for text in arithmetic]
     pictures = latent_pictures(model, x, y, seed=seed, steps=steps, max_units=max_units,
-                               num_pairs=num_pairs, triples=triples)
+                               num_pairs=num_pairs, triples=triples, annotate=True,
+                               class_names=bundle.class_names)
     out_dir = out_dir or os.path.join(run_dir, "explore")
     os.makedirs(out_dir, exist_ok=True)
     paths = {}
@@ -202,7 +228,8 @@ def explore_run(run_dir, out_dir=None, seed=0, steps=10, max_units=10, num_pairs
         paths[name] = os.path.join(out_dir, f"{name}.png")
         plots.write_png(paths[name], image)
     writer = tf.summary.create_file_writer(os.path.join(run_dir, "logs", "explore"))
-    step = int(config["train"].get("epochs", 0))
+    # The step of the last epoch's scalars and images (epochs count from 0 in TensorBoard).
+    step = max(0, int(config["train"].get("epochs", 1)) - 1)
     with writer.as_default():
         for name, image in pictures.items():
             tf.summary.image(f"explore/{name}", image[None], step=step)

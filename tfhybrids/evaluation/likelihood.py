@@ -12,6 +12,16 @@ What a model needs (the VAE has all of it): `encode(x)` -> (mean, log_var) of a 
 Gaussian q(z|x); `decode_outputs(z)` and `likelihood` ("bernoulli": logits; "gaussian": means
 with `observation_std`); `prior` (a tfhybrids Prior with a log-density, or None for N(0, I));
 `latent_dim`.
+
+A model whose posterior is implicit (`implicit_posterior = True`: AVB, whose q(z|x) is a
+neural sampler with no density) cannot use the bound, whose weights need log q(z|x). It
+estimates log p(x) itself with `log_likelihood(x, num_samples, seed)`, and
+`log_likelihood_summary` reports that estimate. For AVB it is importance sampling from a
+proposal whose density is known (a mixture of the prior and a Gaussian fitted to draws of
+q(z|x)): an unbiased estimate of p(x), so its log is a stochastic lower bound of log p(x) that
+tightens as K grows, like the IWAE bound. Mescheder et al. (2017) evaluate AVB with annealed
+importance sampling instead, which is also a stochastic lower bound; the two agree in the
+limit of many samples, and figures from the two are comparable only as bounds.
 """
 
 import math
@@ -24,13 +34,24 @@ from tfhybrids.errors import ConfigError
 from tfhybrids.validation import check_int
 
 
-def supports_iwae(model):
-    """True when the model has the explicit likelihood and Gaussian posterior the bound needs."""
+def _has_explicit_likelihood(model):
     prior = getattr(model, "prior", None)
-    return (all(hasattr(model, name) for name in ("encode", "decode_outputs", "likelihood",
+    return (all(hasattr(model, name) for name in ("decode_outputs", "likelihood",
                                                    "latent_dim"))
             and getattr(model, "likelihood", None) in ("bernoulli", "gaussian")
             and (prior is None or prior.has_log_prob))
+
+
+def supports_iwae(model):
+    """True when the model has the explicit likelihood and Gaussian posterior the bound needs."""
+    return (_has_explicit_likelihood(model) and hasattr(model, "encode")
+            and not getattr(model, "implicit_posterior", False))
+
+
+def supports_own_estimate(model):
+    """True when the model has an implicit posterior and its own estimator of log p(x)."""
+    return (_has_explicit_likelihood(model) and getattr(model, "implicit_posterior", False)
+            and callable(getattr(model, "log_likelihood", None)))
 
 
 def _diagonal_gaussian_log_prob(z, mean, log_var):
@@ -81,6 +102,10 @@ def iwae_bound(model, x, num_samples=64, seed=0, batch_size=None):
     Raises:
         ConfigError: when the model has no explicit likelihood (GANs, AAEs, ...).
     """
+    if getattr(model, "implicit_posterior", False):
+        raise ConfigError(f"{type(model).__name__} has an implicit posterior with no density, "
+                          f"which the importance-weighted bound needs; use "
+                          f"log_likelihood_summary (its own log_likelihood estimate).")
     if not supports_iwae(model):
         raise ConfigError(f"{type(model).__name__} has no explicit decoder likelihood and "
                           f"Gaussian posterior, which the importance-weighted bound needs "
@@ -105,3 +130,25 @@ def iwae_summary(model, x, num_samples=64, seed=0, batch_size=None):
     return {"log_likelihood_bound": mean, "bits_per_dim": -mean / (dims * math.log(2.0)),
             "num_samples": int(num_samples), "num_examples": int(len(bounds)),
             "likelihood": model.likelihood}
+
+
+def log_likelihood_summary(model, x, num_samples=64, seed=0):
+    """The model's own estimate of log p(x) (implicit posteriors, see the module docstring):
+    {"log_likelihood" (mean nats), "bits_per_dim", "num_samples", "num_examples",
+    "likelihood", "estimator"}.
+
+    Raises:
+        ConfigError: when the model has no such estimator.
+    """
+    if not supports_own_estimate(model):
+        raise ConfigError(f"{type(model).__name__} has no log_likelihood estimator for an "
+                          f"implicit posterior; use iwae_summary for Gaussian posteriors.")
+    num_samples = check_int("log_likelihood_summary", "num_samples", num_samples, minimum=1)
+    estimates = np.asarray(model.log_likelihood(np.asarray(x, np.float32),
+                                                num_samples=num_samples, seed=seed))
+    dims = int(np.prod(np.shape(x)[1:]))
+    mean = float(estimates.mean()) if len(estimates) else 0.0
+    return {"log_likelihood": mean, "bits_per_dim": -mean / (dims * math.log(2.0)),
+            "num_samples": int(num_samples), "num_examples": int(len(estimates)),
+            "likelihood": model.likelihood,
+            "estimator": f"{type(model).__name__}.log_likelihood (importance sampling)"}

@@ -31,9 +31,12 @@ class AVAE(LatentPrior, HybridModel):
       with one encoder standard deviation sigma_e; its optimum mu_e(x_hat*(z)) =
       sqrt(1 - sigma_e^2) z gives mu_e of generated images the distribution of mu_e of real
       ones, N(0, I - sigma_e^2), "for z ~ p(z)".
-    - Which z: prior samples. The authors' training step draws z ~ N(0, I) for the generator
-      and applies L_Z to G(z); only at evaluation ("generator reconstructions") is G fed the
-      encoder's code of a real image.
+    - Which z: the poster derives L_Z as a reconstruction error between x_hat(z) and the real
+      images x whose code is z (a term g(x) = sqrt(1 - sigma_e^2) z / sigma_e, z drawn by the
+      encoder from x); g depends on x only through z, so L_Z is a function of z alone, and the
+      authors' training step applies it to prior samples: z ~ N(0, I), x_hat = G(z) (the same
+      thing in expectation when the encoder's aggregate posterior matches the prior). Only at
+      evaluation ("generator reconstructions") is G fed the encoder's code of a real image.
     - G's inputs: the poster writes the generator as a function of z alone (x_hat*(z)); the
       released code feeds it [z, xi], xi ~ N(0, I) with as many dimensions as z. This model
       follows the code by default (`noise_dim` 16, the shipped config's latent size);

@@ -34,6 +34,13 @@ class AVB(HybridModel):
        differentiating through z (reparameterisation) but not updating T. The decoder's
        gradient comes from the likelihood term only, as in the paper's Eq. 3.7.
 
+    T(x, z) must be a joint network: its optimum log q(z|x) - log p(z) depends on how x and z
+    go together, which a logit f(x) + g(z) cannot represent. `build_discriminator` joins x
+    and z before at least one nonlinear layer (an MLP concatenates them at its input; a conv
+    spec adds `joint_units` dense layers, [256] by default, after the concatenated conv
+    features and z); the sampler E(x, eps) is built the same way, so the noise is mixed with
+    x nonlinearly rather than added to a function of x.
+
     Departures from the paper: adaptive contrast (§4) is not implemented; the players are
     updated one after the other (T first) rather than simultaneously; the encoder's noise is
     concatenated to its input (the paper leaves the sampler's form open; its toy notebook
@@ -42,8 +49,11 @@ class AVB(HybridModel):
     Reported metrics: `loss` = recon_loss + kl_loss, the negative ELBO estimated with the
     current T; `recon_loss` = -log p(x|z); `kl_loss` = T(x, z), the adversarial estimate of
     log q(z|x) - log p(z); `d_loss` = T's logistic loss (of its last step).
-    `log_likelihood` estimates log p(x) by importance sampling; `posterior_picture` draws
-    samples of q(z|x) for a few inputs (the paper's Fig. 4).
+    `log_likelihood` estimates log p(x) by importance sampling from a proposal with a known
+    density (what `tfhybrids evaluate` reports under `log_likelihood`; the paper evaluates
+    with annealed importance sampling, another stochastic lower bound; the IWAE bound does
+    not apply, as it needs the density of q(z|x)); `posterior_picture` draws samples of
+    q(z|x) for a few inputs (the paper's Fig. 4).
 
     Args:
         encoder: keras.Model. {"x": [batch, *x_shape], "noise": [batch, noise_dim]} -> z
@@ -77,6 +87,8 @@ class AVB(HybridModel):
 
     network_names = ("encoder", "decoder", "discriminator")
     optimizer_names = ("autoencoder_optimizer", "discriminator_optimizer")
+    # q(z|x) has no density: evaluation uses `log_likelihood`, not the IWAE bound.
+    implicit_posterior = True
     metric_names = ("loss", "recon_loss", "kl_loss", "d_loss")
 
     def __init__(self, encoder, decoder, discriminator, prior, latent_dim,

@@ -144,9 +144,11 @@ class ImageSummaries(keras.callbacks.Callback):
             return
         images = model_pictures(self.model, self.bundle, self.test_x, self.test_y,
                                 self.num_samples, self.seed)
-        with self.writer.as_default(step=epoch + 1):
+        # The step of the epoch's scalars (Keras' TensorBoard callback counts epochs from 0),
+        # so a picture and the losses beside it belong to the same epoch.
+        with self.writer.as_default(step=epoch):
             for name, image in images.items():
-                tf.summary.image(name, image[None], step=epoch + 1)
+                tf.summary.image(name, image[None], step=epoch)
         self.writer.flush()
 
     def on_train_end(self, logs=None):
@@ -168,26 +170,38 @@ def model_pictures(model, bundle, test_x, test_y, num_samples=64, seed=1234):
                                    tf.constant([seed, 0], tf.int32))
         samples = np.asarray(model.decode(codes))
         if is_images:
-            pictures["samples"] = plots.upscale(plots.image_grid(samples, columns=8), factor)
+            pictures["samples"] = plots.annotate(
+                plots.upscale(plots.image_grid(samples, columns=8), factor),
+                f"Samples: decode(z) for the same {len(samples)} prior draws z at every epoch")
         else:
-            pictures["samples"] = plots.scatter(samples, reference=test_x, title="samples")
+            pictures["samples"] = plots.scatter(
+                samples, reference=test_x, reference_label="test data",
+                title="Samples decode(z), z ~ prior (blue), over test data (grey)",
+                axis_labels=("x[0]", "x[1]"))
     if hasattr(model, "encode_outputs") and is_images:
         originals = test_x[:32]
         recon = np.asarray(model(originals))
         rows = []
         for start in range(0, len(originals), 8):
             rows.extend([originals[start:start + 8], recon[start:start + 8]])
-        pictures["reconstructions"] = plots.upscale(
-            plots.image_grid(np.concatenate(rows), columns=8), factor)
+        pictures["reconstructions"] = plots.annotate(
+            plots.upscale(plots.image_grid(np.concatenate(rows), columns=8), factor),
+            "Reconstructions: each row of test images (original) above the model's "
+            "reconstruction of it",
+            row_labels=["original", "reconstruction"] * (len(rows) // 2))
     if hasattr(model, "encode_outputs") and getattr(model, "latent_dim", None) == 2:
         codes = latent_codes(model, test_x)
         reference = None
         prior = getattr(model, "prior", None)
         if prior is not None:
             reference = np.asarray(prior.sample(2000, tf.constant([seed, 1], tf.int32)))
-        pictures["latent"] = plots.scatter(codes, test_y, title="test codes",
-                                           reference=reference,
-                                           class_names=bundle.class_names)
+        # As the AAE paper's Figure 2: the codes of test images coloured by their label,
+        # over samples of the prior they were matched to.
+        pictures["latent"] = plots.scatter(
+            codes, test_y, reference=reference, reference_label="prior samples",
+            title=("Test codes by label" + (" over prior samples (grey)" if reference is
+                                             not None else "")),
+            class_names=bundle.class_names, axis_labels=("z[0]", "z[1]"))
     return pictures
 
 
