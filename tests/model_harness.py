@@ -93,6 +93,19 @@ def network_changes(case, frozen=(), num_batches=1):
             for name, network in networks.items()}
 
 
+def constant_network(network, logit):
+    """Makes a network with one output value say `logit` for every input (zero weights, the
+    output bias at `logit`), so that the losses built on it can be computed by hand."""
+    for variable in network.trainable_variables:
+        variable.assign(tf.zeros_like(variable))
+    network.layers[-1].bias.assign([logit])
+
+
+def constant_discriminator(model, logit):
+    """Makes the model's discriminator output `logit` for every input."""
+    constant_network(model.discriminator, logit)
+
+
 def model_weights(model):
     """Every variable but the seed generator's state (which draws advance by design)."""
     return [v for v in model.weights if "seed_generator" not in v.path]

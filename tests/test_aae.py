@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model_harness import ModelContract, make_batch, make_model, network_changes
+from model_harness import (
+    ModelContract, constant_discriminator, make_batch, make_model, network_changes,
+)
 from tfhybrids.errors import ConfigError, DataError
 from tfhybrids.models.base import Batch
 
@@ -51,9 +53,7 @@ def test_discriminator_loss_uses_prior_samples_as_real():
     x, _ = make_batch(case)
     # A discriminator that says "real" (logit +20) for every input: codes are mistaken for prior
     # samples, so its loss is about 20 per example (the fake half); the real half is ~0.
-    for variable in model.discriminator.trainable_variables:
-        variable.assign(tf.zeros_like(variable))
-    model.discriminator.layers[-1].bias.assign([20.0])
+    constant_discriminator(model, 20.0)
     d_loss = model.discriminator_loss(Batch(tf.constant(x)), training=False)
     np.testing.assert_allclose(d_loss, 20.0, atol=1e-3)
 

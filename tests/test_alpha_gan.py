@@ -5,8 +5,7 @@ import pytest
 import tensorflow as tf
 
 from model_harness import (
-    ModelContract, ShippedConfigs,
-    make_batch, make_dataset, make_model,
+    ModelContract, ShippedConfigs, constant_network, make_batch, make_dataset, make_model,
 )
 from tfhybrids import losses
 
@@ -28,12 +27,6 @@ class TestAlphaGANContract(ModelContract, ShippedConfigs):
     }
 
 
-def _constant(network, logit):
-    for variable in network.trainable_variables:
-        variable.assign(tf.zeros_like(variable))
-    network.layers[-1].bias.assign([logit])
-
-
 def _inputs(model, case):
     x = tf.constant(make_batch(case)[0])
     z = tf.random.stateless_normal([len(x), model.latent_dim], seed=[2, 3])
@@ -50,8 +43,8 @@ def test_loss_values_with_constant_discriminators(adversarial_loss, fool_code, f
     case = dict(TestAlphaGANContract.CASES["conv_images"])
     case["model"] = dict(case["model"], adversarial_loss=adversarial_loss)
     model = make_model(case)
-    _constant(model.discriminator, 1.5)
-    _constant(model.code_discriminator, -0.5)
+    constant_network(model.discriminator, 1.5)
+    constant_network(model.code_discriminator, -0.5)
     x, z = _inputs(model, case)
     terms = model.loss_terms(x, z, training=False)
     recon = losses.absolute_error(x, model(x)).numpy()

@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 from model_harness import (
-    ModelContract, ShippedConfigs, make_batch, make_dataset, make_model, network_changes,
-    snapshot,
+    ModelContract, ShippedConfigs, constant_discriminator, make_batch, make_dataset,
+    make_model, network_changes, snapshot,
 )
 from tfhybrids.errors import ConfigError
 from tfhybrids.models.base import Batch
@@ -108,9 +108,7 @@ def test_discriminator_and_generator_losses_ignore_the_vae_decoder():
 def test_discriminator_loss_values_with_a_constant_discriminator():
     model = make_model(MLP_CASE)
     x, _ = make_batch(MLP_CASE)
-    for variable in model.discriminator.trainable_variables:
-        variable.assign(tf.zeros_like(variable))
-    model.discriminator.layers[-1].bias.assign([2.0])
+    constant_discriminator(model, 2.0)
     z, noise = _fixed_draws(model, len(x))
     terms = model.gan_terms(tf.constant(x), z, noise, tf.constant([0.5, 0.5]), training=False)
     # D says logit 2 for everything: -log sigmoid(2) - log(1 - sigmoid(2)) = 0.126928 + 2.126928

@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model_harness import ModelContract, make_batch, make_dataset, make_model, network_changes
+from model_harness import (
+    ModelContract, constant_discriminator, make_batch, make_dataset, make_model,
+    network_changes,
+)
 from tfhybrids.data.four_points import four_point_images
 
 TINY_MLP = {"type": "mlp", "hidden_units": [16], "activation": "elu"}
@@ -37,12 +40,6 @@ FOUR = TestAVBContract.CASES["four_points_mlp"]
 
 def four_points_batch():
     return tf.constant(np.concatenate([four_point_images()] * 2))
-
-
-def constant_discriminator(model, logit):
-    for variable in model.discriminator.trainable_variables:
-        variable.assign(tf.zeros_like(variable))
-    model.discriminator.layers[-1].bias.assign([logit])
 
 
 def constant_decoder(model, logit):

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model_harness import ModelContract, make_batch, make_dataset, make_model, network_changes
+from model_harness import (
+    ModelContract, constant_discriminator, make_batch, make_dataset, make_model, network_changes,
+)
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
 from tfhybrids.models import VAEGAN
@@ -87,9 +89,7 @@ def test_loss_terms_by_hand_with_a_constant_discriminator():
     x, _ = make_batch(MLP_CASE)
     # A discriminator of zero weights and output bias 1: D = sigmoid(1) everywhere and its
     # hidden features are 0 for every input, so L_like is the constant n/2 log(2 pi), n = 8.
-    for variable in model.discriminator.trainable_variables:
-        variable.assign(tf.zeros_like(variable))
-    model.discriminator.layers[-1].bias.assign([1.0])
+    constant_discriminator(model, 1.0)
     terms = model.loss_terms(tf.constant(x), training=False)
     softplus = np.log1p(np.exp([-1.0, 1.0]))  # -log s(1), -log(1 - s(1))
     np.testing.assert_allclose(terms["recon_loss"], 4.0 * np.log(2 * np.pi), atol=1e-5)

@@ -5,8 +5,8 @@ import tensorflow as tf
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
 from tfhybrids.models.base import (
-    HybridModel, LatentPrior, check_output_size, data_name, from_model_range, output_activation,
-    register_model, seed_pair, simultaneous, to_model_range,
+    HybridModel, LatentPrior, check_gaussian_encoder, data_name, from_model_range,
+    output_activation, register_model, seed_pair, simultaneous, to_model_range,
 )
 from tfhybrids.validation import check_float, check_int
 
@@ -147,9 +147,7 @@ class AVAE(LatentPrior, HybridModel):
                 f"AVAE: the latent reconstruction loss assumes the standard Gaussian prior, "
                 f"got '{prior.name}'; use prior: {{name: gaussian}}."
             )
-        check_output_size(self, encoder, "encoder", 2 * self.latent_dim,
-                          f"2 * latent_dim = {2 * self.latent_dim} values (mean and "
-                          "log-variance)")
+        check_gaussian_encoder(self, encoder)
         generator_inputs = generator.input
         sizes = {"code": self.latent_dim, "noise": self.noise_dim} if self.noise_dim else \
             {"code": self.latent_dim}

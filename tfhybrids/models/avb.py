@@ -8,9 +8,10 @@ import tensorflow as tf
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
 from tfhybrids.models.base import (
-    HybridModel, bernoulli_mean, check_prior_dimension, decoder_io, register_model, sequential,
+    HybridModel, bernoulli_mean, check_likelihood, check_prior_dimension, decoder_io,
+    register_model, sequential,
 )
-from tfhybrids.validation import check_choice, check_float, check_int
+from tfhybrids.validation import check_int
 
 DEFAULT_NOISE_DIM = 16
 
@@ -98,10 +99,7 @@ class AVB(HybridModel):
                          prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
         self.noise_dim = check_int("model", "noise_dim", noise_dim, minimum=1)
-        self.likelihood = check_choice("model", "likelihood", likelihood,
-                                       ("bernoulli", "gaussian"))
-        self.observation_std = check_float("model", "observation_std", observation_std,
-                                           minimum=0.0, exclusive_minimum=True)
+        check_likelihood(self, likelihood, observation_std)
         self.discriminator_steps = check_int("model", "discriminator_steps",
                                              discriminator_steps, minimum=1)
         check_prior_dimension(self, prior, required="the paper's is prior: {name: gaussian}")

@@ -29,7 +29,7 @@ import tensorflow as tf
 from tfhybrids.errors import ConfigError, ShapeError
 from tfhybrids.optimizers import OPTIMIZER_CLASSES, optimizer_spec
 from tfhybrids.schedules import make_learning_rate
-from tfhybrids.validation import check_int
+from tfhybrids.validation import check_choice, check_float, check_int
 
 MODELS = {}
 
@@ -123,6 +123,21 @@ def check_output_size(model, network, role, size, what):
     if network.output_shape[-1] != size:
         raise ConfigError(f"{type(model).__name__}: the {role} must output {what}, it outputs "
                           f"{network.output_shape[-1]}.")
+
+
+def check_gaussian_encoder(model, encoder):
+    """Raises ConfigError unless the encoder outputs a Gaussian posterior's mean and
+    log-variance, 2 * latent_dim values."""
+    check_output_size(model, encoder, "encoder", 2 * model.latent_dim,
+                      f"2 * latent_dim = {2 * model.latent_dim} values (mean and log-variance)")
+
+
+def check_likelihood(model, likelihood, observation_std):
+    """Validates and sets the model's data likelihood p(x|z): `likelihood` ("bernoulli" or
+    "gaussian") and the Gaussian's `observation_std` (> 0)."""
+    model.likelihood = check_choice("model", "likelihood", likelihood, ("bernoulli", "gaussian"))
+    model.observation_std = check_float("model", "observation_std", observation_std,
+                                        minimum=0.0, exclusive_minimum=True)
 
 
 DEFAULT_OPTIMIZER = {"class_name": "Adam", "config": {"learning_rate": 1e-3}}
