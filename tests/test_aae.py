@@ -1,11 +1,16 @@
 """The unsupervised AAE: the model contract, plus the two phases' behaviour."""
 
+import os
+import sys
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import REPO
 from model_harness import (
-    ModelContract, constant_discriminator, make_batch, make_model, network_changes,
+    ModelContract, constant_discriminator, make_batch, make_dataset, make_model,
+    network_changes, snapshot,
 )
 from tfhybrids.errors import ConfigError, DataError
 from tfhybrids.models.base import Batch
@@ -113,3 +118,38 @@ def test_docstring_names_the_optimizer_departure_from_the_paper():
     from tfhybrids.models import AAE
 
     assert "SGD with momentum" in AAE.__doc__ and "Adam" in AAE.__doc__
+
+
+def test_shared_regularisation_pass_makes_the_sequential_updates_with_one_encoder_pass_less():
+    sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+    import flops
+
+    case = dict(TestAAEContract.CASES["mixture_mlp"])
+    batch = tuple(tf.constant(part) for part in make_batch(case))
+
+    def trained(regularisation_pass):
+        model = make_model(dict(case, model=dict(case["model"],
+                                                 regularisation_pass=regularisation_pass)),
+                           seed=3)
+        step = tf.function(model.train_step)
+        graph = step.get_concrete_function(batch).graph
+        logs = [{k: float(v) for k, v in step(batch).items()} for _ in range(2)]
+        return model, logs, flops.graph_flops(graph)
+
+    per_phase, per_phase_history, per_phase_flops = trained("per_phase")
+    shared, shared_history, shared_flops = trained("shared")
+    for a, b in zip(per_phase.trainable_weights, shared.trainable_weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    for per_phase_logs, shared_logs in zip(per_phase_history, shared_history):
+        for name, value in per_phase_logs.items():
+            np.testing.assert_allclose(value, shared_logs[name], rtol=1e-5)
+    # The work that runs differs by exactly one forward pass of the encoder.
+    assert per_phase_flops - shared_flops == flops.network_flops(shared.encoder, batch_size=8)
+    assert type(shared).from_config(shared.get_config()).regularisation_pass == "shared"
+
+
+def test_shared_regularisation_pass_is_refused_for_unknown_values():
+    case = dict(TestAAEContract.CASES["mixture_mlp"])
+    case["model"] = dict(case["model"], regularisation_pass="joint")
+    with pytest.raises(ConfigError, match="regularisation_pass"):
+        make_model(case)

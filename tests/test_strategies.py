@@ -51,3 +51,22 @@ def test_default_strategy_is_single_process_chief():
 def test_unknown_precision_policy_is_refused():
     with pytest.raises(ConfigError, match="mixed_precision"):
         _config(mixed_precision="float8")
+
+
+@pytest.mark.parametrize("gpus, flags, expected", [
+    (["GPU:0"], {"avx512f"}, "mixed_float16"),
+    ([], {"avx512f", "amx_bf16", "amx_tile"}, "mixed_bfloat16"),
+    ([], {"avx512f", "avx512_bf16"}, "mixed_bfloat16"),
+    ([], {"avx2", "avx512f"}, None),
+])
+def test_auto_precision_picks_the_policy_the_hardware_has_units_for(gpus, flags, expected):
+    from tfhybrids.training.runner import resolve_mixed_precision
+
+    assert resolve_mixed_precision("auto", gpus=gpus, flags=flags) == expected
+    assert resolve_mixed_precision("mixed_bfloat16", gpus=gpus, flags=flags) == "mixed_bfloat16"
+    assert _config(mixed_precision="auto")["train"]["mixed_precision"] == "auto"
+
+
+def test_precision_default_is_float32_on_every_machine():
+    # The suite's numerics must not depend on the CPU it runs on.
+    assert _config()["train"]["mixed_precision"] is None

@@ -3,8 +3,10 @@
 import tensorflow as tf
 
 from tfhybrids import losses
+from tfhybrids.errors import ConfigError
 from tfhybrids.models.base import (
-    HybridModel, bernoulli_mean, check_prior_dimension, decoder_io, register_model, sequential,
+    HybridModel, Phase, bernoulli_mean, check_prior_dimension, decoder_io, register_model,
+    sequential,
 )
 from tfhybrids.validation import check_choice, check_int
 
@@ -20,6 +22,42 @@ def adversarial_autoencoder_phases(model, reconstruction_cost=None):
         sequential("discriminator_optimizer", "d_loss", model.discriminator_loss),
         sequential("generator_optimizer", "g_loss", model.generator_loss),
     ]
+
+
+class SharedRegularisationPass(Phase):
+    """The AAE's regularisation phase from one encoder pass: z = enc(x) once, then the
+    discriminator's update on it (z held constant), then the encoder's update through the
+    same pass and the updated discriminator.
+
+    Every trainable weight gets the update of the sequential form (the discriminator's
+    update leaves the encoder's weights alone, so its second pass would compute the same z),
+    for one encoder forward pass less a step. What differs: batch norm in the encoder
+    updates its moving statistics once from this pass instead of twice (from the same batch
+    statistics), and dropout in the encoder draws one mask for both updates instead of two.
+    """
+
+    def __init__(self, model):
+        super().__init__(self._losses, {"discriminator_optimizer": "d_loss",
+                                        "generator_optimizer": "g_loss"})
+        self.model = model
+
+    def _losses(self, batch, training):
+        z_data = self.model.encoder(batch.x, training=training)
+        return {"d_loss": self.model.discriminator_loss(batch, training, z_data=z_data),
+                "g_loss": self.model.generator_loss(batch, training, z_data=z_data)}
+
+    def train(self, model, batch):
+        with tf.GradientTape() as generator_tape:
+            z_data = model.encoder(batch.x, training=True)
+            with generator_tape.stop_recording(), tf.GradientTape() as tape:
+                d_loss = model.discriminator_loss(batch, True, z_data=tf.stop_gradient(z_data))
+                loss = model.reduce(d_loss)
+            with generator_tape.stop_recording():
+                model.minimize(tape, loss, "discriminator_optimizer")
+            g_loss = model.generator_loss(batch, True, z_data=z_data)
+            loss = model.reduce(g_loss)
+        model.minimize(generator_tape, loss, "generator_optimizer")
+        return {"d_loss": d_loss, "g_loss": g_loss}
 
 
 @register_model
@@ -55,6 +93,12 @@ class AAE(HybridModel):
         latent_dim: int. Size of z.
         reconstruction_loss: str. "squared_error" or "bernoulli". Defaults to
             "squared_error".
+        regularisation_pass: str. "per_phase": the discriminator's and the encoder's
+            regularisation updates each run the encoder on the batch (the paper's sequential
+            form, step by step); "shared": both from one encoder pass, the same updates of
+            every trainable weight for one encoder forward pass less (see
+            `SharedRegularisationPass` for what batch norm's moving statistics and dropout
+            do differently). Defaults to "per_phase".
         seed: int or None. Seed of the prior samples. Defaults to None.
 
     Example:
@@ -73,13 +117,22 @@ class AAE(HybridModel):
     metric_names = ("recon_loss", "d_loss", "g_loss")
 
     def __init__(self, encoder, decoder, discriminator, prior, latent_dim,
-                 reconstruction_loss="squared_error", seed=None, **kwargs):
+                 reconstruction_loss="squared_error", seed=None, regularisation_pass="per_phase",
+                 **kwargs):
         super().__init__(seed=seed, encoder=encoder, decoder=decoder, discriminator=discriminator,
                          prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
         self.reconstruction_loss = check_choice("model", "reconstruction_loss",
                                                 reconstruction_loss,
                                                 ("squared_error", "bernoulli"))
+        name = type(self).__name__
+        self.regularisation_pass = check_choice("model", "regularisation_pass",
+                                                regularisation_pass, ("per_phase", "shared"))
+        if self.regularisation_pass == "shared" and (
+                type(self).discriminator_loss is not AAE.discriminator_loss
+                or type(self).generator_loss is not AAE.generator_loss):
+            raise ConfigError(f"{name}: regularisation_pass 'shared' is for the AAE's own "
+                              "losses; use 'per_phase' (the default).")
         check_prior_dimension(self, prior, required="e.g. prior: {name: gaussian}")
         self.image_shape = tuple(encoder.input_shape[1:])
 
@@ -130,21 +183,27 @@ class AAE(HybridModel):
             return losses.bernoulli_nll(batch.x, outputs)
         return losses.squared_error(batch.x, outputs)
 
-    def discriminator_loss(self, batch, training):
-        """-log D(z') - log(1 - D(enc(x))) per example, z' ~ p(z)."""
+    def discriminator_loss(self, batch, training, z_data=None):
+        """-log D(z') - log(1 - D(enc(x))) per example, z' ~ p(z); `z_data` is enc(x) when
+        given."""
         z_prior = self.prior_samples(self.prior, tf.shape(batch.x)[0])
-        z_data = self.encoder(batch.x, training=training)
+        if z_data is None:
+            z_data = self.encoder(batch.x, training=training)
         return losses.minimax_discriminator_loss(
             self.discriminator(z_prior, training=training),
             self.discriminator(z_data, training=training),
         )
 
-    def generator_loss(self, batch, training):
-        """-log D(enc(x)) per example: the encoder is the generator of the code GAN."""
-        z_data = self.encoder(batch.x, training=training)
+    def generator_loss(self, batch, training, z_data=None):
+        """-log D(enc(x)) per example: the encoder is the generator of the code GAN;
+        `z_data` is enc(x) when given."""
+        if z_data is None:
+            z_data = self.encoder(batch.x, training=training)
         return losses.non_saturating_generator_loss(self.discriminator(z_data, training=training))
 
     def phases(self):
+        if self.regularisation_pass == "shared":
+            return [adversarial_autoencoder_phases(self)[0], SharedRegularisationPass(self)]
         return adversarial_autoencoder_phases(self)
 
     def player_variables(self, optimizer_name):

@@ -121,7 +121,7 @@ def validate_train(section):
     check_int("train", "verbose", train["verbose"], minimum=0, maximum=2)
     if train["mixed_precision"] is not None:
         check_choice("train", "mixed_precision", train["mixed_precision"],
-                     ("mixed_float16", "mixed_bfloat16", "float32"))
+                     ("mixed_float16", "mixed_bfloat16", "float32", "auto"))
     check_bool("train", "deterministic", train["deterministic"])
     check_choice("train", "on_nonfinite", train["on_nonfinite"], ("stop", "skip_batch"))
     return train

@@ -126,6 +126,9 @@ def train(config, workdir, log=print, retrain=False):
     chief = is_chief(strategy)
     if train_settings["deterministic"]:
         tf.config.experimental.enable_op_determinism()
+    if train_settings["mixed_precision"] == "auto":
+        log(f"train.mixed_precision: auto -> "
+            f"{resolve_mixed_precision('auto') or 'float32'} on this machine")
     with dtype_policy(train_settings["mixed_precision"]):
         bundle, model, strategy = build_run(config, strategy)
     log(f"Training {cls.__name__} on {bundle.name} in {workdir}")
@@ -191,12 +194,49 @@ def train(config, workdir, log=print, retrain=False):
     return metrics
 
 
+BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+
+
+def cpu_flags(path="/proc/cpuinfo"):
+    """The CPU's feature flags (empty where /proc/cpuinfo cannot be read)."""
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def resolve_mixed_precision(name, gpus=None, flags=None):
+    """The dtype policy that `train.mixed_precision` names, with "auto" resolved for this
+    machine: "mixed_float16" (with loss scaling) where there is a GPU, "mixed_bfloat16" on a
+    CPU with bfloat16 units (AMX or AVX512_BF16), None (float32) elsewhere.
+
+    "auto" is not the default: bfloat16 changes the losses a run reaches (by how much against
+    the seed-to-seed spread is not yet measured), and a default that depends on the machine
+    would make the same config train differently on different machines.
+    """
+    if name != "auto":
+        return name
+    if gpus is None:
+        gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return "mixed_float16"
+    if flags is None:
+        flags = cpu_flags()
+    return "mixed_bfloat16" if flags & set(BF16_CPU_FLAGS) else None
+
+
 @contextlib.contextmanager
 def dtype_policy(name):
     """Builds layers under a mixed-precision policy ("mixed_float16" on GPUs, with loss
-    scaling; "mixed_bfloat16" on CPUs and TPUs), restoring the previous global policy after:
-    layers keep the policy they were built with."""
+    scaling; "mixed_bfloat16" on CPUs and TPUs; "auto" for the one this machine has units
+    for, see `resolve_mixed_precision`), restoring the previous global policy after: layers
+    keep the policy they were built with."""
     previous = keras.config.dtype_policy()
+    name = resolve_mixed_precision(name)
     if name:
         keras.config.set_dtype_policy(name)
     try:
