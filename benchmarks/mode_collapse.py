@@ -332,6 +332,11 @@ def capture_rule(runs):
     return text + (" (the VEEGAN and PacGAN convention)" if counts == [1] else "")
 
 
+CONFIGS_NOTE = ("The shipped configs, trained with `tfhybrids train` and scored from their "
+                "exported `generate` signature: [configs.md](configs.md) "
+                "(`benchmarks/toy2d_configs.py`).")
+
+
 def schedule_text(rate):
     """A learning rate or schedule of a config, in words."""
     if not isinstance(rate, dict):
@@ -353,7 +358,7 @@ def markdown(runs, avb, args, cpu_total, wall_total):
              "deviations of its nearest mode, a mode is *captured* when it is the nearest mode "
              f"of {capture_rule(runs)}. Ours: mean ± std over "
              f"{args.seeds} seed(s). Paper: Srivastava et al. 2017, Table 1 (5 runs).", "",
-             protocol_text(args), ""]
+             protocol_text(args), "", CONFIGS_NOTE, ""]
     if runs:
         header = "| model |"
         rule = "|---|"

@@ -34,7 +34,10 @@ HEAVY_CHECKS = ("test_two_replicas_match_one_device",
 
 
 def pytest_generate_tests(metafunc):
-    """Runs each ModelContract test once per case of the test class."""
+    """Runs each ModelContract test once per case of the test class, and each ShippedConfigs
+    test once per config it lists."""
+    if "config_name" in metafunc.fixturenames and metafunc.cls is not None:
+        metafunc.parametrize("config_name", list(metafunc.cls.CONFIGS))
     if "case_name" in metafunc.fixturenames and metafunc.cls is not None:
         # The two heaviest checks (1 vs 2 replicas, .keras reload) run by default for one case
         # of a model (DEFAULT_HEAVY_CASE), and for its further cases with `pytest -m slow`.

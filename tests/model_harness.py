@@ -78,9 +78,91 @@ def changed(before, variables):
     return [not np.allclose(b, v.numpy()) for b, v in zip(before, variables)]
 
 
+def network_changes(case, frozen=(), num_batches=1):
+    """Builds the case's model, sets the learning rate of the `frozen` optimizers to 0, fits
+    one epoch of `num_batches` batches, and returns {network name: the largest absolute change
+    of its trainable weights} (0.0 exactly for a network no update touched)."""
+    model = make_model(case)
+    for name in frozen:
+        getattr(model, name).learning_rate.assign(0.0)
+    networks = {name: getattr(model, name) for name in model.network_names}
+    before = {name: snapshot(network.trainable_variables) for name, network in networks.items()}
+    model.fit(make_dataset(case, num_batches=num_batches), epochs=1, verbose=0)
+    return {name: max(float(np.max(np.abs(b - v.numpy())))
+                      for b, v in zip(before[name], network.trainable_variables))
+            for name, network in networks.items()}
+
+
+def constant_network(network, logit):
+    """Makes a network with one output value say `logit` for every input (zero weights, the
+    output bias at `logit`), so that the losses built on it can be computed by hand."""
+    for variable in network.trainable_variables:
+        variable.assign(tf.zeros_like(variable))
+    network.layers[-1].bias.assign([logit])
+
+
+def constant_discriminator(model, logit):
+    """Makes the model's discriminator output `logit` for every input."""
+    constant_network(model.discriminator, logit)
+
+
 def model_weights(model):
     """Every variable but the seed generator's state (which draws advance by design)."""
     return [v for v in model.weights if "seed_generator" not in v.path]
+
+
+def unordered_updates_and_reported_losses(model, case):
+    """The pairs (weight update, reported loss computed from that weight) of one traced train
+    step that no data or control edge orders, one way or the other: [(update op name, loss
+    tensor name)], empty when every loss the step reports is computed either before or after
+    each update of a weight it reads.
+
+    Such a loss may be computed by the graph before or after the update, depending on the
+    run (Grappler's rewrites do it under load), so the same seed gives different figures.
+    """
+    reported = []
+    original = model.update_trackers
+
+    def recording(values, *args, **kwargs):
+        reported.extend(t for t in tf.nest.flatten(values) if isinstance(t, tf.Tensor))
+        return original(values, *args, **kwargs)
+
+    model.update_trackers = recording
+    x, y = make_batch(case)
+    try:
+        # Without autograph: tracing is several times faster, and the step has no tensor-
+        # dependent Python control flow.
+        graph = tf.function(model.train_step, autograph=False).get_concrete_function(
+            (tf.TensorSpec(x.shape, tf.float32), tf.TensorSpec(y.shape, tf.int32))).graph
+    finally:
+        del model.update_trackers
+    handles = [v.value.handle for v in model.trainable_variables]
+    weights = {internal.name for external, internal in graph.captures
+               if any(external is handle for handle in handles)}
+    inputs = {op.name: [t.op.name for t in op.inputs] for op in graph.get_operations()}
+    parents = {op.name: inputs[op.name] + [c.name for c in op.control_inputs]
+               for op in graph.get_operations()}
+    updates = {op.name: op.inputs[0].op.name for op in graph.get_operations()
+               if op.type.startswith("Assign") and op.inputs and op.inputs[0].name in weights}
+    assert updates, "found no weight update in the traced train step"
+
+    def ancestors(name, edges=parents):
+        seen, stack = set(), [name]
+        while stack:
+            for parent in edges[stack.pop()]:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return seen
+
+    before = {update: ancestors(update) for update in updates}
+    unordered = []
+    for tensor in reported:
+        after, reads = ancestors(tensor.op.name), ancestors(tensor.op.name, inputs)
+        unordered.extend((update, tensor.name) for update, weight in updates.items()
+                         if weight in reads and tensor.op.name not in before[update]
+                         and update not in after)
+    return unordered
 
 
 class ModelContract:
@@ -222,43 +304,48 @@ class ModelContract:
 
 
 # ------------------------------------------------------------------ shipped configs
-def check_config_builds(name):
-    """The shipped config `name` (in configs/ and configs/tiny/) validates and builds its
-    model, networks included, for its data's shape."""
-    import os
+class ShippedConfigs:
+    """The checks of a model's shipped configs, mixed into its `ModelContract` subclass,
+    which lists them in `CONFIGS` (names of configs/<name>.yaml and configs/tiny/<name>.yaml;
+    conftest.py parametrises `config_name` from it) and names its export in `EXPORT_NAME`."""
 
-    from conftest import REPO
-    from tfhybrids.priors import make_prior
-    from tfhybrids.training.config import load_config, model_class
+    CONFIGS = ()
+    EXPORT_NAME = None
 
-    for folder in ("configs", os.path.join("configs", "tiny")):
-        config = load_config(os.path.join(REPO, folder, f"{name}.yaml"))
-        data = config["data"]
-        shape = (2,) if data["name"] == "toy2d" else (data.get("image_size", 28),) * 2 + (1,)
-        latent_dim = config["model"]["latent_dim"]
-        model = model_class(config["model"]).from_settings(
-            config["model"], make_prior(config.get("prior") or {"name": "gaussian"}, latent_dim),
-            shape)
-        assert model.image_shape == shape
+    def test_configs_build_the_model(self, config_name):
+        """The shipped configs validate and build (networks included) for their data's shape."""
+        from conftest import REPO
+        from tfhybrids.training.config import load_config
 
+        for folder in ("configs", os.path.join("configs", "tiny")):
+            config = load_config(os.path.join(REPO, folder, f"{config_name}.yaml"))
+            data = config["data"]
+            shape = ((2,) if data["name"] == "toy2d"
+                     else (data.get("image_size", 28),) * 2 + (1,))
+            latent_dim = config["model"]["latent_dim"]
+            model = model_class(config["model"]).from_settings(
+                config["model"],
+                make_prior(config.get("prior") or {"name": "gaussian"}, latent_dim), shape)
+            assert model.image_shape == shape
 
-def check_tiny_config_trains(name, tmp_path, export, metric_names):
-    """`configs/tiny/<name>.yaml` trains end to end, writes every output and the export
-    `export`, and its test metrics are exactly `metric_names`."""
-    import json
-    import os
+    @pytest.mark.slow
+    def test_tiny_config_trains_end_to_end(self, config_name, tmp_path):
+        """configs/tiny/<name>.yaml trains end to end, writes every output and the export,
+        and its test metrics are exactly METRIC_NAMES."""
+        import json
 
-    from conftest import REPO
-    from tfhybrids.data import fashion_mnist
-    from tfhybrids.training.config import load_config
-    from tfhybrids.training.runner import train
+        from conftest import REPO
+        from tfhybrids.data import fashion_mnist
+        from tfhybrids.training.config import load_config
+        from tfhybrids.training.runner import train
 
-    config = load_config(os.path.join(REPO, "configs", "tiny", f"{name}.yaml"))
-    if config["data"]["name"] == "fashion_mnist" and not os.path.isdir(fashion_mnist.DEFAULT_PATH):
-        pytest.skip("needs `apt-get install dataset-fashion-mnist`")
-    train(config, str(tmp_path), log=lambda message: None)
-    for output in ("model.keras", "samples.png", "metrics.json",
-                   f"export/{export}/1/saved_model.pb"):
-        assert os.path.exists(tmp_path / output), output
-    with open(tmp_path / "metrics.json") as f:
-        assert set(json.load(f)["test"]) == metric_names
+        config = load_config(os.path.join(REPO, "configs", "tiny", f"{config_name}.yaml"))
+        if (config["data"]["name"] == "fashion_mnist"
+                and not os.path.isdir(fashion_mnist.DEFAULT_PATH)):
+            pytest.skip("needs `apt-get install dataset-fashion-mnist`")
+        train(config, str(tmp_path), log=lambda message: None)
+        for output in ("model.keras", "samples.png", "metrics.json",
+                       f"export/{self.EXPORT_NAME}/1/saved_model.pb"):
+            assert os.path.exists(tmp_path / output), output
+        with open(tmp_path / "metrics.json") as f:
+            assert set(json.load(f)["test"]) == self.METRIC_NAMES

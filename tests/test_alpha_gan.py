@@ -5,8 +5,7 @@ import pytest
 import tensorflow as tf
 
 from model_harness import (
-    ModelContract, check_config_builds, check_tiny_config_trains,
-    make_batch, make_dataset, make_model,
+    ModelContract, ShippedConfigs, constant_network, make_batch, make_dataset, make_model,
 )
 from tfhybrids import losses
 
@@ -14,7 +13,9 @@ TINY_MLP = {"type": "mlp", "hidden_units": [16]}
 TINY_CONV = {"type": "conv", "filters": [4, 8]}
 
 
-class TestAlphaGANContract(ModelContract):
+class TestAlphaGANContract(ModelContract, ShippedConfigs):
+    CONFIGS = ["alpha_gan_fashion_mnist"]
+    EXPORT_NAME = "alphagan"
     METRIC_NAMES = {"recon_loss", "e_loss", "g_loss", "d_loss", "code_d_loss"}
     CASES = {
         "conv_images": {
@@ -24,12 +25,6 @@ class TestAlphaGANContract(ModelContract):
             "shape": (8, 8, 1),
         },
     }
-
-
-def _constant(network, logit):
-    for variable in network.trainable_variables:
-        variable.assign(tf.zeros_like(variable))
-    network.layers[-1].bias.assign([logit])
 
 
 def _inputs(model, case):
@@ -48,8 +43,8 @@ def test_loss_values_with_constant_discriminators(adversarial_loss, fool_code, f
     case = dict(TestAlphaGANContract.CASES["conv_images"])
     case["model"] = dict(case["model"], adversarial_loss=adversarial_loss)
     model = make_model(case)
-    _constant(model.discriminator, 1.5)
-    _constant(model.code_discriminator, -0.5)
+    constant_network(model.discriminator, 1.5)
+    constant_network(model.code_discriminator, -0.5)
     x, z = _inputs(model, case)
     terms = model.loss_terms(x, z, training=False)
     recon = losses.absolute_error(x, model(x)).numpy()
@@ -122,19 +117,3 @@ def test_each_player_moves_its_scores_the_right_way(player):
         assert delta["image_real"] - delta["image_fake"] > 1e-4
     else:  # prior codes are C's real class
         assert delta["code_prior"] - delta["code_encoder"] > 1e-4
-
-
-# ---------------------------------------------------------------------- configs
-CONFIGS = ["alpha_gan_fashion_mnist"]
-
-
-@pytest.mark.parametrize("name", CONFIGS)
-def test_configs_build_the_model(name):
-    """The shipped configs validate and build (networks included) for their data's shape."""
-    check_config_builds(name)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", CONFIGS)
-def test_tiny_config_trains_end_to_end(name, tmp_path):
-    check_tiny_config_trains(name, tmp_path, "alphagan", TestAlphaGANContract.METRIC_NAMES)

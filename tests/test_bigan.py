@@ -5,8 +5,7 @@ import pytest
 import tensorflow as tf
 
 from model_harness import (
-    ModelContract, check_config_builds, check_tiny_config_trains,
-    make_batch, make_dataset, make_model,
+    ModelContract, ShippedConfigs, constant_discriminator, make_batch, make_dataset, make_model,
 )
 from tfhybrids.errors import ConfigError
 from tfhybrids.models.base import Batch
@@ -16,7 +15,9 @@ TINY_CONV = {"type": "conv", "filters": [4, 8]}
 SGD = {"name": "sgd", "learning_rate": 0.05}
 
 
-class TestBiGANContract(ModelContract):
+class TestBiGANContract(ModelContract, ShippedConfigs):
+    CONFIGS = ["bigan_fashion_mnist", "bigan_toy2d_ring"]
+    EXPORT_NAME = "bigan"
     DEFAULT_HEAVY_CASE = "ali_conv_images"
     METRIC_NAMES = {"d_loss", "e_loss", "g_loss"}
     CASES = {
@@ -34,17 +35,11 @@ class TestBiGANContract(ModelContract):
     }
 
 
-def _constant_discriminator(model, logit):
-    for variable in model.discriminator.trainable_variables:
-        variable.assign(tf.zeros_like(variable))
-    model.discriminator.layers[-1].bias.assign([logit])
-
-
 @pytest.mark.parametrize("case_name", sorted(TestBiGANContract.CASES))
-def test_loss_values_with_a_constant_discriminator(case_name):
+def test_loss_values_with_aconstant_discriminator(case_name):
     case = TestBiGANContract.CASES[case_name]
     model = make_model(case)
-    _constant_discriminator(model, 2.0)
+    constant_discriminator(model, 2.0)
     x, _ = make_batch(case)
     terms = model.joint_losses(Batch(tf.constant(x)), training=False)
     # logit 2 everywhere: softplus(-2) = 0.126928, softplus(2) = 2.126928.
@@ -122,19 +117,3 @@ def test_unknown_encoder_type_is_refused():
     case["model"] = dict(case["model"], encoder_type="stochastic")
     with pytest.raises(ConfigError, match="deterministic, gaussian"):
         make_model(case)
-
-
-# ---------------------------------------------------------------------- configs
-CONFIGS = ["bigan_fashion_mnist", "bigan_toy2d_ring"]
-
-
-@pytest.mark.parametrize("name", CONFIGS)
-def test_configs_build_the_model(name):
-    """The shipped configs validate and build (networks included) for their data's shape."""
-    check_config_builds(name)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", CONFIGS)
-def test_tiny_config_trains_end_to_end(name, tmp_path):
-    check_tiny_config_trains(name, tmp_path, "bigan", TestBiGANContract.METRIC_NAMES)

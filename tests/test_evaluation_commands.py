@@ -24,6 +24,8 @@ def test_evaluate_merges_every_metric_into_metrics_json(vae_run, tmp_path, capsy
     # use (one epoch instead of 40 here, to keep the test short) and caches it.
     monkeypatch.setitem(feature_networks.DEFAULT_EPOCHS, "digits", 1)
     features = tmp_path / "features"
+    with open(os.path.join(vae_run, "metrics.json")) as f:
+        trained = json.load(f)["test"]
     assert cli.main(["evaluate", vae_run, "--feature-dir", str(features), "--fd-samples",
                      "100"]) == 0
     out = capsys.readouterr().out
@@ -36,6 +38,10 @@ def test_evaluate_merges_every_metric_into_metrics_json(vae_run, tmp_path, capsy
         metrics = json.load(f)
     assert metrics["model_class"] == "VAE" and set(metrics["test"]) == {"loss", "recon_loss",
                                                                         "kl_loss"}
+    # One figure: evaluate's test losses are the training summary's (fixed evaluation noise,
+    # though the VAE's losses depend on sampled codes).
+    for name, value in trained.items():
+        assert metrics["test"][name] == pytest.approx(value, rel=1e-5), name
     evaluation = metrics["evaluation"]
     assert 0 < evaluation["reconstruction"]["mse"] < 1
     assert 0 < evaluation["reconstruction"]["ssim"] <= 1

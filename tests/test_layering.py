@@ -13,6 +13,9 @@ FORBIDDEN = {
     "models": ("tfhybrids.export", "tfhybrids.evaluation", "tfhybrids.training",
                "tfhybrids.serving"),
     "training": ("tfhybrids.evaluation",),
+    # Export builds on models; training calls export at the end of a run, so export must
+    # not reach back into training.
+    "export": ("tfhybrids.training", "tfhybrids.evaluation"),
     "losses": ("tfhybrids.models", "tfhybrids.training", "tfhybrids.export",
                "tfhybrids.evaluation"),
     "networks": ("tfhybrids.models", "tfhybrids.training", "tfhybrids.export",

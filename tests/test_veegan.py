@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model_harness import ModelContract, make_batch, make_dataset, make_model, snapshot
+from model_harness import (
+    ModelContract, constant_discriminator, make_batch, make_dataset, make_model,
+    network_changes, unordered_updates_and_reported_losses,
+)
 from tfhybrids.errors import ConfigError
 
 TINY_MLP = {"type": "mlp", "hidden_units": [16]}
@@ -30,13 +33,6 @@ class TestVEEGANContract(ModelContract):
 
 
 POINTS = TestVEEGANContract.CASES["points_mlp"]
-
-
-def constant_discriminator(model, logit):
-    """Makes D output `logit` for every pair."""
-    for variable in model.discriminator.trainable_variables:
-        variable.assign(tf.zeros_like(variable))
-    model.discriminator.layers[-1].bias.assign([logit])
 
 
 def test_generator_pairs_are_labelled_one():
@@ -79,23 +75,13 @@ def test_reconstructor_learns_from_the_l2_term_only():
     """Algorithm 1: g_theta is the gradient of the l2 term alone. With its weight at 0 the
     reconstructor must not move, while the generator (driven by D) still does."""
     case = {"model": dict(POINTS["model"], reconstruction_weight=0.0), "shape": (2,)}
-    model = make_model(case)
-    reconstructor = snapshot(model.reconstructor.trainable_variables)
-    generator = snapshot(model.generator.trainable_variables)
-    model.fit(make_dataset(case, num_batches=1), epochs=1, verbose=0)
-    for before, variable in zip(reconstructor, model.reconstructor.trainable_variables):
-        np.testing.assert_array_equal(before, variable.numpy())
-    assert any(not np.allclose(b, v.numpy())
-               for b, v in zip(generator, model.generator.trainable_variables))
+    changes = network_changes(case)
+    assert changes["reconstructor"] == 0.0
+    assert changes["generator"] > 1e-6
 
 
 def test_discriminator_is_not_moved_by_the_generator_step():
-    model = make_model(POINTS)
-    model.discriminator_optimizer.learning_rate.assign(0.0)
-    before = snapshot(model.discriminator.trainable_variables)
-    model.fit(make_dataset(POINTS, num_batches=1), epochs=1, verbose=0)
-    for b, variable in zip(before, model.discriminator.trainable_variables):
-        np.testing.assert_array_equal(b, variable.numpy())
+    assert network_changes(POINTS, frozen=["discriminator_optimizer"])["discriminator"] == 0.0
 
 
 def test_reconstructor_noise_reaches_only_the_data_pairs():
@@ -158,3 +144,17 @@ def test_tiny_config_trains_end_to_end(name, tmp_path):
         assert os.path.exists(tmp_path / output), output
     with open(tmp_path / "metrics.json") as f:
         assert set(json.load(f)["test"]) == TestVEEGANContract.METRIC_NAMES
+
+
+def test_the_same_seed_gives_the_same_run():
+    """Two trainings with one seed report the same losses. Under load they did not: a loss
+    only reported (not on a gradient's path) was not ordered with the updates, and the graph
+    could compute it after some weights had moved; that root cause is checked on the graph,
+    as the race itself shows only now and then."""
+    def history(model):
+        return model.fit(make_dataset(POINTS, num_batches=3), epochs=1, verbose=0,
+                         shuffle=False).history
+
+    model = make_model(POINTS, seed=3)
+    assert unordered_updates_and_reported_losses(model, POINTS) == []
+    assert history(model) == history(make_model(POINTS, seed=3))

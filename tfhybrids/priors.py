@@ -45,7 +45,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfhybrids.errors import ConfigError
-from tfhybrids.validation import check_choice, check_float, check_int, check_keys
+from tfhybrids.prior_specs import check_prior
 
 tfd = tfp.distributions
 
@@ -202,79 +202,23 @@ def _petal_components(num_components, latent_dim, radius, radial_std, tangential
     return means, scale_tril
 
 
-def _check_means(value, latent_dim):
-    """Returns `means` as a K×d list of floats, raising ConfigError for a wrong shape."""
-    if not isinstance(value, (list, tuple)) or not value:
-        raise ConfigError(
-            f"{_WHERE}.means: expected a non-empty list of {latent_dim}-element lists "
-            f"(one mean per component), got {value!r}."
-        )
-    means = []
-    for k, row in enumerate(value):
-        if not isinstance(row, (list, tuple)) or len(row) != latent_dim:
-            raise ConfigError(
-                f"{_WHERE}.means[{k}]: expected a list of latent_dim={latent_dim} numbers, "
-                f"got {row!r}."
-            )
-        means.append([check_float(_WHERE, f"means[{k}][{i}]", x) for i, x in enumerate(row)])
-    return means
-
-
-def _build_gaussian(options, latent_dim):
-    check_keys(_WHERE, options, ["name", "scale"])
-    scale = check_float(_WHERE, "scale", options.get("scale", 1.0), minimum=0.0,
-                        exclusive_minimum=True)
+def _build_gaussian(config, latent_dim):
     distribution = tfd.MultivariateNormalDiag(
         loc=tf.zeros([latent_dim], tf.float32),
-        scale_diag=tf.fill([latent_dim], tf.constant(scale, tf.float32)),
+        scale_diag=tf.fill([latent_dim], tf.constant(config["scale"], tf.float32)),
     )
-    return {"name": "gaussian", "scale": scale}, distribution, None
+    return distribution, None
 
 
-def _build_gaussian_mixture(options, latent_dim):
-    petal_keys = ("radius", "radial_std", "tangential_std")
-    check_keys(_WHERE, options, ["name", "num_components", "means", "std", *petal_keys])
-    if "means" in options:
-        clashing = [key for key in petal_keys if key in options]
-        if clashing:
-            raise ConfigError(
-                f"{_WHERE}: {', '.join(clashing)} shape the default petal layout and cannot be "
-                "combined with explicit 'means'; give the spread of each component with 'std'."
-            )
-        means = _check_means(options["means"], latent_dim)
-        num_components = len(means)
-        if "num_components" in options:
-            given = check_int(_WHERE, "num_components", options["num_components"], minimum=1)
-            if given != num_components:
-                raise ConfigError(
-                    f"{_WHERE}.num_components: {given} does not match the {num_components} "
-                    "rows of 'means'; drop num_components or make them agree."
-                )
-        std = check_float(_WHERE, "std", options.get("std", 1.0), minimum=0.0,
-                          exclusive_minimum=True)
-        config = {"name": "gaussian_mixture", "num_components": num_components,
-                  "means": means, "std": std}
-        means = np.asarray(means)
-        scale_tril = np.broadcast_to(std * np.eye(latent_dim),
+def _build_gaussian_mixture(config, latent_dim):
+    num_components = config["num_components"]
+    if "means" in config:
+        means = np.asarray(config["means"])
+        scale_tril = np.broadcast_to(config["std"] * np.eye(latent_dim),
                                      (num_components, latent_dim, latent_dim))
     else:
-        if "std" in options:
-            raise ConfigError(
-                f"{_WHERE}.std: applies only with explicit 'means'; the default petal layout "
-                "takes radial_std and tangential_std."
-            )
-        num_components = check_int(_WHERE, "num_components", options.get("num_components", 10),
-                                   minimum=1)
-        radius = check_float(_WHERE, "radius", options.get("radius", 4.0), minimum=0.0)
-        radial_std = check_float(_WHERE, "radial_std", options.get("radial_std", 1.0),
-                                 minimum=0.0, exclusive_minimum=True)
-        tangential_std = check_float(_WHERE, "tangential_std",
-                                     options.get("tangential_std", 0.25),
-                                     minimum=0.0, exclusive_minimum=True)
-        config = {"name": "gaussian_mixture", "num_components": num_components,
-                  "radius": radius, "radial_std": radial_std, "tangential_std": tangential_std}
-        means, scale_tril = _petal_components(num_components, latent_dim, radius, radial_std,
-                                              tangential_std)
+        means, scale_tril = _petal_components(num_components, latent_dim, config["radius"],
+                                              config["radial_std"], config["tangential_std"])
     distribution = tfd.MixtureSameFamily(
         mixture_distribution=tfd.Categorical(logits=tf.zeros([num_components], tf.float32)),
         components_distribution=tfd.MultivariateNormalTriL(
@@ -282,51 +226,26 @@ def _build_gaussian_mixture(options, latent_dim):
             scale_tril=tf.constant(scale_tril, tf.float32),
         ),
     )
-    return config, distribution, np.asarray(means, np.float32)
+    return distribution, np.asarray(means, np.float32)
 
 
-def _build_swiss_roll(options, latent_dim):
-    check_keys(_WHERE, options, ["name", "turns", "scale", "noise", "num_segments"])
-    if latent_dim != 2:
-        raise ConfigError(
-            f"{_WHERE}: the swiss_roll prior is two-dimensional, but latent_dim is {latent_dim}; "
-            "set latent_dim to 2 or choose another prior."
-        )
-    config = {
-        "name": "swiss_roll",
-        "turns": check_float(_WHERE, "turns", options.get("turns", 2.0), minimum=0.0,
-                             exclusive_minimum=True),
-        "scale": check_float(_WHERE, "scale", options.get("scale", 4.0), minimum=0.0,
-                             exclusive_minimum=True),
-        "noise": check_float(_WHERE, "noise", options.get("noise", 0.05), minimum=0.0),
-        "num_segments": check_int(_WHERE, "num_segments", options.get("num_segments", 10),
-                                  minimum=1),
-    }
+def _build_swiss_roll(config, latent_dim):
     roll = SwissRoll(config["turns"], config["scale"], config["noise"], config["num_segments"])
     # Midpoint of each segment on the noise-free roll: an approximate centre, since segments
     # are curved.
     t_mid = (np.arange(config["num_segments"]) + 0.5) / config["num_segments"]
-    return config, roll, roll.curve(t_mid).numpy()
+    return roll, roll.curve(t_mid).numpy()
 
 
-def _build_categorical(options, latent_dim):
-    check_keys(_WHERE, options, ["name", "num_classes"])
-    num_classes = check_int(_WHERE, "num_classes", options.get("num_classes", latent_dim),
-                            minimum=1)
-    if num_classes != latent_dim:
-        raise ConfigError(
-            f"{_WHERE}.num_classes: the categorical code is the one-hot vector itself, so "
-            f"num_classes ({num_classes}) must equal latent_dim ({latent_dim})."
-        )
+def _build_categorical(config, latent_dim):
     distribution = tfd.OneHotCategorical(
-        logits=tf.zeros([num_classes], tf.float32), dtype=tf.float32
+        logits=tf.zeros([config["num_classes"]], tf.float32), dtype=tf.float32
     )
-    return ({"name": "categorical", "num_classes": num_classes}, distribution,
-            np.eye(num_classes, dtype=np.float32))
+    return distribution, np.eye(config["num_classes"], dtype=np.float32)
 
 
-# Each builder takes (options: dict, latent_dim: int), validates the options and returns
-# (config with defaults filled in, distribution, component means [K, d] or None).
+# Each builder takes (config checked by tfhybrids.prior_specs.check_prior, latent_dim) and
+# returns (distribution, component means [K, d] or None).
 PRIORS = {
     "gaussian": _build_gaussian,
     "gaussian_mixture": _build_gaussian_mixture,
@@ -373,16 +292,10 @@ class Prior:
     """
 
     def __init__(self, config, latent_dim):
-        if not isinstance(config, dict) or "name" not in config:
-            raise ConfigError(
-                f"{_WHERE}: expected a mapping with a 'name' key (one of "
-                f"{', '.join(PRIORS)}), got {config!r}."
-            )
-        # The builder of the named prior checks the remaining keys and their values.
-        name = check_choice(_WHERE, "name", config["name"], PRIORS)
-        self._latent_dim = check_int(_WHERE, "latent_dim", latent_dim, minimum=1)
-        self._config, self._distribution, self._component_means = PRIORS[name](
-            config, self._latent_dim
+        self._config = check_prior(config, latent_dim)
+        self._latent_dim = int(latent_dim)
+        self._distribution, self._component_means = PRIORS[self._config["name"]](
+            self._config, self._latent_dim
         )
 
     @property

@@ -147,8 +147,8 @@ def main(argv=None):
         if step is None:
             print(f"{name}: no PyTorch step for {result['class']}; forward passes only")
             continue
-        image_net = next(s for s in result["networks"].values() if s["role"] != "decoder")
-        x = torch_nets.image_batch(batch, image_net["io"]["input_shape"])
+        data_net = next(s for s in result["networks"].values() if s["role"] != "decoder")
+        x = network_input(data_net, batch)
         latent_dim = next(int(s["io"]["input_dim"]) for s in result["networks"].values()
                           if s["role"] == "decoder")
         compare(f"{name} train step ({result['class']})", result["train_step"],

@@ -13,7 +13,9 @@ a config (`network_settings`), and mirror `tfhybrids.networks.builders`:
 
 Weights are initialised as PyTorch does by default: these nets are for counting and timing
 the same work, not for reproducing tfhybrids' numbers. Images are NCHW (PyTorch's layout).
-Only the specs the image hybrids use are supported (no dropout, no joint inputs).
+Only the DCGAN form of the specs is supported (no dropout, strides other than 2,
+input batch norm, dense_units, stride-1 output layers or joint inputs): anything
+else is refused with a ValueError.
 """
 
 import math
@@ -37,8 +39,17 @@ def same_padding(kernel):
     return (kernel - 1) // 2, 1
 
 
+# Spec keys these builders follow only at their DCGAN defaults (a joint network's
+# joint_units need joint inputs, which are refused on their own).
+DCGAN_FORM = {"dropout": 0.0, "input_batch_norm": False, "dense_units": [],
+              "upsample_output": True}
+
+
 def _check_supported(spec, name):
-    unsupported = [key for key in ("dropout", "joint_units") if spec.get(key)]
+    unsupported = [key for key, default in DCGAN_FORM.items()
+                   if spec.get(key, default) not in (default, None)]
+    if any(stride != 2 for stride in spec.get("strides") or []):
+        unsupported.append("strides")
     if unsupported:
         raise ValueError(f"{name}: the PyTorch builders do not support {unsupported}; "
                          "drop them from the spec or add them here.")

@@ -328,6 +328,33 @@ def array_examples(x, y, decode=None):
             .unbatch())
 
 
+def labelled_image_bundle(name, splits, max_value, image_size, options, seed, class_names):
+    """The `DataBundle` of a labelled image source held in memory as integer intensities.
+
+    Args:
+        splits: (x_train, y_train, x_test, y_test) arrays, images NHWC in [0, max_value].
+        max_value, image_size: as in `decode_images`.
+        class_names: the names of the labels 0, 1, ...
+    """
+    x_train, y_train, x_test, y_test = splits
+
+    def decode(image):
+        return decode_images(image, max_value, image_size)
+
+    return build_bundle(
+        name=name,
+        kind="image",
+        train=array_examples(x_train, y_train, decode),
+        test=array_examples(x_test, y_test, decode),
+        num_train=len(x_train),
+        num_test=len(x_test),
+        options=options,
+        seed=seed,
+        num_classes=len(class_names),
+        class_names=class_names,
+    )
+
+
 def build_bundle(*, name, kind, train=None, test=None, num_train, num_test, options, seed,
                  num_classes=None, class_names=None, indexed=None):
     """Batches a source's example datasets into a `DataBundle`.

@@ -11,7 +11,7 @@ Pixels run 0..16 in the source; they are mapped to [-1, 1] (0 -> -1, 16 -> +1). 
 
 import numpy as np
 
-from tfhybrids.data.base import array_examples, build_bundle, decode_images, parse_common
+from tfhybrids.data.base import labelled_image_bundle, parse_common
 from tfhybrids.data.registry import register_source
 from tfhybrids.validation import check_int
 
@@ -43,20 +43,5 @@ def load_digits(config, seed):
     options = parse_common(config, ("image_size",))
     image_size = check_int("data", "image_size", config.get("image_size", 8), minimum=8,
                            maximum=64)
-    x_train, y_train, x_test, y_test = digits_split()
-
-    def decode(image):
-        return decode_images(image, MAX_INTENSITY, image_size)
-
-    return build_bundle(
-        name="digits",
-        kind="image",
-        train=array_examples(x_train, y_train, decode),
-        test=array_examples(x_test, y_test, decode),
-        num_train=len(x_train),
-        num_test=len(x_test),
-        options=options,
-        seed=seed,
-        num_classes=len(CLASS_NAMES),
-        class_names=CLASS_NAMES,
-    )
+    return labelled_image_bundle("digits", digits_split(), MAX_INTENSITY, image_size, options,
+                                 seed, CLASS_NAMES)

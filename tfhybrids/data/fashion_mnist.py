@@ -28,7 +28,7 @@ import zlib
 import numpy as np
 
 from tfhybrids.data import tfds_source
-from tfhybrids.data.base import array_examples, build_bundle, decode_images, parse_common
+from tfhybrids.data.base import labelled_image_bundle, parse_common
 from tfhybrids.data.registry import register_source
 from tfhybrids.errors import DataError
 from tfhybrids.validation import check_int, check_str
@@ -113,22 +113,8 @@ def _read_split(images_path, labels_path, limit):
 def _from_idx(paths, options, seed, image_size, train_limit, test_limit):
     x_train, y_train = _read_split(paths["train_images"], paths["train_labels"], train_limit)
     x_test, y_test = _read_split(paths["test_images"], paths["test_labels"], test_limit)
-
-    def decode(image):
-        return decode_images(image, 255, image_size)
-
-    return build_bundle(
-        name="fashion_mnist",
-        kind="image",
-        train=array_examples(x_train, y_train, decode),
-        test=array_examples(x_test, y_test, decode),
-        num_train=len(x_train),
-        num_test=len(x_test),
-        options=options,
-        seed=seed,
-        num_classes=len(CLASS_NAMES),
-        class_names=CLASS_NAMES,
-    )
+    return labelled_image_bundle("fashion_mnist", (x_train, y_train, x_test, y_test), 255,
+                                 image_size, options, seed, CLASS_NAMES)
 
 
 def _limited(builder, split, limit):

@@ -70,7 +70,7 @@ import tensorflow as tf
 from tfhybrids.errors import ConfigError
 from tfhybrids.export.layout import existing_versions
 from tfhybrids.models.base import codes_from_seeds, data_name, from_model_range, to_model_range
-from tfhybrids.training.checkpoints import fault_point
+from tfhybrids.faults import fault_point
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TEMPORARY = re.compile(r"^\.tmp-\d+-(\d+)$")

@@ -5,7 +5,8 @@ import tensorflow as tf
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
 from tfhybrids.models.base import (
-    HybridModel, Phase, bernoulli_mean, decoder_io, register_model, sequential,
+    HybridModel, Phase, bernoulli_mean, check_prior_dimension, decoder_io, register_model,
+    sequential,
 )
 from tfhybrids.validation import check_choice, check_int
 
@@ -132,13 +133,7 @@ class AAE(HybridModel):
                 or type(self).generator_loss is not AAE.generator_loss):
             raise ConfigError(f"{name}: regularisation_pass 'shared' is for the AAE's own "
                               "losses; use 'per_phase' (the default).")
-        if prior is None:
-            raise ConfigError(f"{name}: a prior is required (e.g. prior: {{name: gaussian}}).")
-        if prior.latent_dim != self.latent_dim:
-            raise ConfigError(
-                f"{name}: the prior has dimension {prior.latent_dim} but latent_dim is "
-                f"{self.latent_dim}; make them equal."
-            )
+        check_prior_dimension(self, prior, required="e.g. prior: {name: gaussian}")
         self.image_shape = tuple(encoder.input_shape[1:])
 
     @classmethod

@@ -4,7 +4,10 @@ import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
-from tfhybrids.models.base import HybridModel, LatentPrior, decoder_io, register_model, simultaneous
+from tfhybrids.models.base import (
+    HybridModel, LatentPrior, check_output_size, check_prior_dimension, decoder_io,
+    register_model, simultaneous,
+)
 from tfhybrids.validation import check_choice, check_float, check_int
 
 ADVERSARIAL_LOSSES = ("log_ratio", "non_saturating")
@@ -85,16 +88,9 @@ class AlphaGAN(LatentPrior, HybridModel):
                                                  reconstruction_weight, minimum=0.0)
         self.adversarial_loss = check_choice("model", "adversarial_loss", adversarial_loss,
                                              ADVERSARIAL_LOSSES)
-        if prior is not None and prior.latent_dim != self.latent_dim:
-            raise ConfigError(
-                f"AlphaGAN: the prior has dimension {prior.latent_dim} but latent_dim is "
-                f"{self.latent_dim}; make them equal."
-            )
-        if encoder.output_shape[-1] != self.latent_dim:
-            raise ConfigError(
-                f"AlphaGAN: the encoder must output latent_dim = {self.latent_dim} values, it "
-                f"outputs {encoder.output_shape[-1]}."
-            )
+        check_prior_dimension(self, prior)
+        check_output_size(self, encoder, "encoder", self.latent_dim,
+                          f"latent_dim = {self.latent_dim} values")
         if tuple(code_discriminator.input_shape[1:]) != (self.latent_dim,):
             raise ConfigError(
                 f"AlphaGAN: the code discriminator takes inputs of shape "

@@ -5,8 +5,8 @@ import tensorflow as tf
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
 from tfhybrids.models.base import (
-    HybridModel, LatentPrior, data_name, from_model_range, output_activation, register_model,
-    seed_pair, simultaneous, to_model_range,
+    HybridModel, LatentPrior, check_gaussian_encoder, data_name, from_model_range,
+    output_activation, register_model, seed_pair, simultaneous, to_model_range,
 )
 from tfhybrids.validation import check_float, check_int
 
@@ -147,11 +147,7 @@ class AVAE(LatentPrior, HybridModel):
                 f"AVAE: the latent reconstruction loss assumes the standard Gaussian prior, "
                 f"got '{prior.name}'; use prior: {{name: gaussian}}."
             )
-        if encoder.output_shape[-1] != 2 * self.latent_dim:
-            raise ConfigError(
-                f"AVAE: the encoder must output 2 * latent_dim = {2 * self.latent_dim} values "
-                f"(mean and log-variance), it outputs {encoder.output_shape[-1]}."
-            )
+        check_gaussian_encoder(self, encoder)
         generator_inputs = generator.input
         sizes = {"code": self.latent_dim, "noise": self.noise_dim} if self.noise_dim else \
             {"code": self.latent_dim}

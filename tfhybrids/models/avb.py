@@ -8,9 +8,10 @@ import tensorflow as tf
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
 from tfhybrids.models.base import (
-    HybridModel, bernoulli_mean, decoder_io, register_model, sequential,
+    HybridModel, bernoulli_mean, check_likelihood, check_prior_dimension, decoder_io,
+    register_model, sequential,
 )
-from tfhybrids.validation import check_choice, check_float, check_int
+from tfhybrids.validation import check_int
 
 DEFAULT_NOISE_DIM = 16
 
@@ -98,18 +99,10 @@ class AVB(HybridModel):
                          prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
         self.noise_dim = check_int("model", "noise_dim", noise_dim, minimum=1)
-        self.likelihood = check_choice("model", "likelihood", likelihood,
-                                       ("bernoulli", "gaussian"))
-        self.observation_std = check_float("model", "observation_std", observation_std,
-                                           minimum=0.0, exclusive_minimum=True)
+        check_likelihood(self, likelihood, observation_std)
         self.discriminator_steps = check_int("model", "discriminator_steps",
                                              discriminator_steps, minimum=1)
-        if prior is None:
-            raise ConfigError("AVB: a prior is required (the paper's is prior: "
-                              "{name: gaussian}).")
-        if prior.latent_dim != self.latent_dim:
-            raise ConfigError(f"AVB: the prior has dimension {prior.latent_dim} but latent_dim "
-                              f"is {self.latent_dim}; make them equal.")
+        check_prior_dimension(self, prior, required="the paper's is prior: {name: gaussian}")
         inputs = encoder.input
         if not isinstance(inputs, dict) or set(inputs) != {"x", "noise"}:
             raise ConfigError("AVB: the encoder must take a dict of inputs {'x', 'noise'} "

@@ -29,7 +29,7 @@ import tensorflow as tf
 from tfhybrids.errors import ConfigError, ShapeError
 from tfhybrids.optimizers import OPTIMIZER_CLASSES, optimizer_spec
 from tfhybrids.schedules import make_learning_rate
-from tfhybrids.validation import check_int
+from tfhybrids.validation import check_choice, check_float, check_int
 
 MODELS = {}
 
@@ -102,6 +102,42 @@ def codes_from_seeds(model, seeds):
 
     return tf.map_fn(one, tf.cast(seeds, tf.int64),
                      fn_output_signature=tf.TensorSpec([model.latent_dim], tf.float32))
+
+
+def check_prior_dimension(model, prior, required=None):
+    """Raises ConfigError unless `prior` has the model's `latent_dim`. A model that cannot do
+    without a prior passes `required`, the hint of the error for a missing one."""
+    name = type(model).__name__
+    if prior is None:
+        if required:
+            raise ConfigError(f"{name}: a prior is required ({required}).")
+        return
+    if prior.latent_dim != model.latent_dim:
+        raise ConfigError(f"{name}: the prior has dimension {prior.latent_dim} but latent_dim "
+                          f"is {model.latent_dim}; make them equal.")
+
+
+def check_output_size(model, network, role, size, what):
+    """Raises ConfigError unless `network` (the model's `role`, e.g. "encoder") outputs
+    `size` values; `what` says what they are, e.g. "2 * latent_dim = 8 values"."""
+    if network.output_shape[-1] != size:
+        raise ConfigError(f"{type(model).__name__}: the {role} must output {what}, it outputs "
+                          f"{network.output_shape[-1]}.")
+
+
+def check_gaussian_encoder(model, encoder):
+    """Raises ConfigError unless the encoder outputs a Gaussian posterior's mean and
+    log-variance, 2 * latent_dim values."""
+    check_output_size(model, encoder, "encoder", 2 * model.latent_dim,
+                      f"2 * latent_dim = {2 * model.latent_dim} values (mean and log-variance)")
+
+
+def check_likelihood(model, likelihood, observation_std):
+    """Validates and sets the model's data likelihood p(x|z): `likelihood` ("bernoulli" or
+    "gaussian") and the Gaussian's `observation_std` (> 0)."""
+    model.likelihood = check_choice("model", "likelihood", likelihood, ("bernoulli", "gaussian"))
+    model.observation_std = check_float("model", "observation_std", observation_std,
+                                        minimum=0.0, exclusive_minimum=True)
 
 
 DEFAULT_OPTIMIZER = {"class_name": "Adam", "config": {"learning_rate": 1e-3}}
@@ -210,10 +246,28 @@ class Phase:
             with tf.GradientTape(persistent=len(self.players) > 1) as tape:
                 values = self.evaluate(batch, training=True)
                 player_losses = self.player_losses(model, values)
-            for player, loss in player_losses.items():
-                model.minimize(tape, loss, player)
+            # The reported losses must be those of this forward pass, computed before any
+            # weight moves (see `after`).
+            with after(values):
+                for player, loss in player_losses.items():
+                    model.minimize(tape, loss, player)
             del tape
         return values
+
+
+def after(values):
+    """A context in which the ops created wait for the tensors in `values` (a dict of
+    tensors or (tensor, weight) pairs).
+
+    Why: nothing orders a loss that is only reported (a tracker's per-example values, not on
+    a gradient's path) with the updates that follow it, and the optimised graph may compute
+    it after some of them, from weights already moved. VEEGAN's, AVB's and the conditional
+    VAE/GAN's step-1 d_loss changed from run to run with the same seed (by up to ~5e-4, about
+    one Adam step, on a loaded machine; never eagerly or with Grappler off). Ordering the
+    updates after the values makes the same seed give the same run.
+    """
+    tensors = [t for t in tf.nest.flatten(values) if t is not None]
+    return tf.control_dependencies(tensors)
 
 
 def sequential(player, metric, loss, **options):
@@ -348,7 +402,9 @@ class HybridModel(keras.Model):
         batch = self.step_inputs(data)
         values = {}
         for phase in self.phases():
-            values.update(phase.train(self, batch))
+            # A phase starts once the previous phases' reported losses are computed.
+            with after(values):
+                values.update(phase.train(self, batch))
         return self.update_trackers(values)
 
     def test_step(self, data):

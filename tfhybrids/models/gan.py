@@ -4,7 +4,9 @@ import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
-from tfhybrids.models.base import HybridModel, LatentPrior, decoder_io, register_model, sequential
+from tfhybrids.models.base import (
+    HybridModel, LatentPrior, check_prior_dimension, decoder_io, register_model, sequential,
+)
 from tfhybrids.validation import check_float, check_int
 
 
@@ -71,12 +73,8 @@ class GAN(LatentPrior, HybridModel):
                                            minimum=0.0, maximum=0.99)
         self.discriminator_steps = check_int("model", "discriminator_steps",
                                              discriminator_steps, minimum=1)
+        check_prior_dimension(self, prior)
         name = type(self).__name__
-        if prior is not None and prior.latent_dim != self.latent_dim:
-            raise ConfigError(
-                f"{name}: the prior has dimension {prior.latent_dim} but latent_dim is "
-                f"{self.latent_dim}; make them equal."
-            )
         if generator.input_shape[-1] != self.latent_dim:
             raise ConfigError(
                 f"{name}: the generator takes codes of size {generator.input_shape[-1]}, but "

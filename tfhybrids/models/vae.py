@@ -5,7 +5,8 @@ import tensorflow as tf
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
 from tfhybrids.models.base import (
-    HybridModel, LatentPrior, bernoulli_mean, decoder_io, register_model, sequential,
+    HybridModel, LatentPrior, bernoulli_mean, check_gaussian_encoder, check_likelihood,
+    decoder_io, register_model, sequential,
 )
 from tfhybrids.validation import check_choice, check_float, check_int
 
@@ -59,17 +60,10 @@ class VAE(LatentPrior, HybridModel):
         super().__init__(seed=seed, encoder=encoder, decoder=decoder, prior=prior, **kwargs)
         self.latent_dim = check_int("model", "latent_dim", latent_dim, minimum=1)
         self.beta = check_float("model", "beta", beta, minimum=0.0)
-        self.likelihood = check_choice("model", "likelihood", likelihood,
-                                       ("bernoulli", "gaussian"))
-        self.observation_std = check_float("model", "observation_std", observation_std,
-                                           minimum=0.0, exclusive_minimum=True)
+        check_likelihood(self, likelihood, observation_std)
         self.kl_estimator = check_choice("model", "kl_estimator", kl_estimator,
                                          ("auto", "analytic", "monte_carlo"))
-        if encoder.output_shape[-1] != 2 * self.latent_dim:
-            raise ConfigError(
-                f"VAE: the encoder must output 2 * latent_dim = {2 * self.latent_dim} values "
-                f"(mean and log-variance), it outputs {encoder.output_shape[-1]}."
-            )
+        check_gaussian_encoder(self, encoder)
         self._use_monte_carlo_kl = self._resolve_kl()
         self.image_shape = tuple(encoder.input_shape[1:])
 

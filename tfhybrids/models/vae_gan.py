@@ -5,7 +5,9 @@ import tensorflow as tf
 
 from tfhybrids import losses
 from tfhybrids.errors import ConfigError
-from tfhybrids.models.base import HybridModel, LatentPrior, decoder_io, register_model, simultaneous
+from tfhybrids.models.base import (
+    HybridModel, LatentPrior, check_gaussian_encoder, decoder_io, register_model, simultaneous,
+)
 from tfhybrids.validation import check_float, check_int
 
 _PAPER_RMSPROP = {"class_name": "RMSprop", "config": {"learning_rate": 3e-4}}
@@ -72,11 +74,7 @@ class VAEGANBase(LatentPrior, HybridModel):
                 f"{name}: the prior must be N(0, I) of dimension latent_dim = "
                 f"{self.latent_dim} (prior: {{name: gaussian}}), as in the paper; got {prior!r}."
             )
-        if encoder.output_shape[-1] != 2 * self.latent_dim:
-            raise ConfigError(
-                f"{name}: the encoder must output 2 * latent_dim = {2 * self.latent_dim} values "
-                f"(mean and log-variance), it outputs {encoder.output_shape[-1]}."
-            )
+        check_gaussian_encoder(self, encoder)
         # Not a network of its own: a view of the discriminator's layers exposing Dis_l(x).
         self.discriminator_features = feature_model(discriminator, feature_layer)
         self.image_shape = tuple(decoder.output_shape[1:])

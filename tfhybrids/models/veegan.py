@@ -3,8 +3,10 @@
 import tensorflow as tf
 
 from tfhybrids import losses
-from tfhybrids.errors import ConfigError
-from tfhybrids.models.base import HybridModel, decoder_io, register_model, sequential
+from tfhybrids.models.base import (
+    HybridModel, check_output_size, check_prior_dimension, decoder_io, register_model,
+    sequential,
+)
 from tfhybrids.validation import check_float, check_int
 
 _ADAM = {"class_name": "Adam", "config": {"learning_rate": 1e-3, "beta_1": 0.5}}
@@ -98,16 +100,9 @@ class VEEGAN(HybridModel):
             "model", "reconstructor_noise_std", reconstructor_noise_std, minimum=0.0)
         self.reconstruction_weight = check_float(
             "model", "reconstruction_weight", reconstruction_weight, minimum=0.0)
-        if prior is None:
-            raise ConfigError("VEEGAN: a prior is required (the paper's is prior: "
-                              "{name: gaussian}).")
-        if prior.latent_dim != self.latent_dim:
-            raise ConfigError(f"VEEGAN: the prior has dimension {prior.latent_dim} but "
-                              f"latent_dim is {self.latent_dim}; make them equal.")
-        if reconstructor.output_shape[-1] != self.latent_dim:
-            raise ConfigError(f"VEEGAN: the reconstructor must output latent_dim = "
-                              f"{self.latent_dim} values, it outputs "
-                              f"{reconstructor.output_shape[-1]}.")
+        check_prior_dimension(self, prior, required="the paper's is prior: {name: gaussian}")
+        check_output_size(self, reconstructor, "reconstructor", self.latent_dim,
+                          f"latent_dim = {self.latent_dim} values")
         self.image_shape = tuple(reconstructor.input_shape[1:])
 
     @classmethod

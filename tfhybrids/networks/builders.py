@@ -274,6 +274,18 @@ _PATCH_DEFAULTS = {"type": "patch", "filters": [64, 128, 256], "norm": "instance
 IMAGE_NORMS = ("instance", "none")
 
 
+def _image_spec(spec, where, kind, keys, defaults, example):
+    """The spec (a dict or None) checked for unknown keys and of type `kind`, with the
+    defaults filled in; `example` shows a valid spec in the error for anything else."""
+    spec = {} if spec is None else spec
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{where}: expected a spec such as {example}, got {spec!r}.")
+    check_keys(where, spec, keys)
+    full = {**defaults, **spec}
+    check_choice(where, "type", full["type"], (kind,))
+    return full
+
+
 def normalize_translator_spec(spec, where="generator"):
     """Validates an image-to-image generator spec ``{type: resnet, ...}`` and fills defaults.
 
@@ -281,13 +293,8 @@ def normalize_translator_spec(spec, where="generator"):
     (int, stride-2 convolutions before the residual blocks, undone by as many transposed
     convolutions), residual_blocks (int), norm ("instance" as in the paper, or "none").
     """
-    spec = {} if spec is None else spec
-    if not isinstance(spec, dict):
-        raise ConfigError(f"{where}: expected a spec such as {{type: resnet, filters: 32, "
-                          f"residual_blocks: 6}}, got {spec!r}.")
-    check_keys(where, spec, _TRANSLATOR_KEYS)
-    full = {**_TRANSLATOR_DEFAULTS, **spec}
-    check_choice(where, "type", full["type"], ("resnet",))
+    full = _image_spec(spec, where, "resnet", _TRANSLATOR_KEYS, _TRANSLATOR_DEFAULTS,
+                       "{type: resnet, filters: 32, residual_blocks: 6}")
     full["filters"] = check_int(where, "filters", full["filters"], minimum=1)
     full["downsamples"] = check_int(where, "downsamples", full["downsamples"], 0, 5)
     full["residual_blocks"] = check_int(where, "residual_blocks", full["residual_blocks"], 0, 32)
@@ -301,13 +308,8 @@ def normalize_patch_spec(spec, where="discriminator"):
     Keys: filters (list of int, one stride-2 4x4 convolution each), norm ("instance" or
     "none"; never on the first layer, as in the paper).
     """
-    spec = {} if spec is None else spec
-    if not isinstance(spec, dict):
-        raise ConfigError(f"{where}: expected a spec such as {{type: patch, filters: [64, 128]}}, "
-                          f"got {spec!r}.")
-    check_keys(where, spec, _PATCH_KEYS)
-    full = {**_PATCH_DEFAULTS, **spec}
-    check_choice(where, "type", full["type"], ("patch",))
+    full = _image_spec(spec, where, "patch", _PATCH_KEYS, _PATCH_DEFAULTS,
+                       "{type: patch, filters: [64, 128]}")
     full["filters"] = check_int_list(where, "filters", full["filters"])
     check_choice(where, "norm", full["norm"], IMAGE_NORMS)
     return full

@@ -10,7 +10,8 @@ import tensorflow as tf
 from tfhybrids.errors import TrainingError
 from tfhybrids import plots
 from tfhybrids.schedules import current_learning_rate
-from tfhybrids.training.checkpoints import evaluation_noise, fault_point
+from tfhybrids.faults import fault_point
+from tfhybrids.training.checkpoints import evaluation_noise
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -60,7 +61,7 @@ class EvaluationNoise(keras.callbacks.Callback):
 
 
 class FaultPoints(keras.callbacks.Callback):
-    """Lets the resume tests kill training mid-epoch (see checkpoints.fault_point)."""
+    """Lets the resume tests kill training mid-epoch (see tfhybrids.faults)."""
 
     def on_train_batch_end(self, batch, logs=None):
         fault_point("train_batch")

@@ -9,12 +9,12 @@ so a kill at any moment leaves the previous complete checkpoint as the one that 
 import contextlib
 import json
 import os
-import signal
 import warnings
 
 import numpy as np
 
 from tfhybrids.errors import TrainingError
+from tfhybrids.faults import fault_point
 
 
 def write_json_atomic(path, payload):
@@ -73,25 +73,6 @@ def evaluation_noise(model):
         restore_seed_states(model, saved)
 
 
-def fault_point(name):
-    """Kills this process with SIGKILL at the named point when TFHYBRIDS_FAULT says so.
-
-    Used by the resume tests to kill a run at exact moments (mid-epoch, while a checkpoint or
-    an export is being written). TFHYBRIDS_FAULT is "point" or "point:N" (the N-th time the
-    point is reached, 1-based).
-    """
-    wanted = os.environ.get("TFHYBRIDS_FAULT")
-    if not wanted:
-        return
-    point, _, count = wanted.partition(":")
-    if point != name:
-        return
-    _FAULT_COUNTS[name] = _FAULT_COUNTS.get(name, 0) + 1
-    if _FAULT_COUNTS[name] >= int(count or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-_FAULT_COUNTS = {}
 
 
 RUN_FILE = "run.json"

@@ -16,6 +16,7 @@ import yaml
 
 from tfhybrids.errors import ConfigError
 from tfhybrids.optimizers import optimizer_spec
+from tfhybrids.prior_specs import check_prior
 from tfhybrids.validation import (
     check_bool,
     check_choice,
@@ -163,9 +164,9 @@ def validate(document):
     """Validates a whole config document and returns it with defaults filled in.
 
     Runs without importing TensorFlow (the model classes are known from `training.catalog`),
-    so a typo is reported at once. What only the built objects can check (the prior's and the
-    data source's values, a model's own constraints, shapes) is checked when the run is built,
-    still before its workdir is touched.
+    so a typo is reported at once; so are the prior's keys and values (`prior_specs`). What
+    only the built objects can check (the data source's values, a model's own constraints,
+    shapes) is checked when the run is built, still before its workdir is touched.
     """
     from tfhybrids.networks.specs import normalize_spec
 
@@ -184,6 +185,9 @@ def validate(document):
         raise ConfigError("data: missing 'name' (e.g. digits, fashion_mnist, toy2d, tfds:mnist).")
     if config.get("prior") is not None and not isinstance(config["prior"], dict):
         raise ConfigError("prior: expected a mapping such as {name: gaussian}.")
+    if config.get("prior") is not None and config["model"].get("latent_dim") is not None:
+        # Checked again when the prior is built; here so a typo costs no TensorFlow import.
+        check_prior(config["prior"], config["model"]["latent_dim"])
     optimizers = config.get("optimizers") or {}
     if not isinstance(optimizers, dict):
         raise ConfigError(f"optimizers: expected a mapping with keys {list(info.optimizer_names)}.")

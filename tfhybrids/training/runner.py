@@ -38,6 +38,7 @@ from tfhybrids.training.callbacks import (
     latent_codes,
     model_pictures,
 )
+from tfhybrids.faults import fault_point
 from tfhybrids.training.checkpoints import (
     RUN_FILE,
     CheckpointStore,
@@ -45,7 +46,6 @@ from tfhybrids.training.checkpoints import (
     completed_message,
     completed_run,
     evaluation_noise,
-    fault_point,
     write_json_atomic,
 )
 from tfhybrids.training.config import model_class
