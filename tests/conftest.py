@@ -46,6 +46,8 @@ def pytest_generate_tests(metafunc):
             keep = getattr(metafunc.cls, "DEFAULT_HEAVY_CASE", None)
             if keep is not None:
                 slow = set(metafunc.cls.CASES) - {keep}
+            if metafunc.function.__name__ in getattr(metafunc.cls, "SLOW_HEAVY_CHECKS", ()):
+                slow = set(metafunc.cls.CASES)
         metafunc.parametrize("case_name", [
             pytest.param(name, marks=pytest.mark.slow) if name in slow else name
             for name in sorted(metafunc.cls.CASES)])

@@ -173,6 +173,10 @@ class ModelContract:
     # With several cases, the one whose heaviest checks (1 vs 2 replicas, .keras reload) stay
     # in the default run (the others' run with `pytest -m slow`); None runs them all.
     DEFAULT_HEAVY_CASE = None
+    # Heavy checks that run for no case by default, only with `pytest -m slow`: for a model
+    # whose cheapest case makes them cost a large share of the 10-minute default run, or
+    # whose train step another model's default check already covers.
+    SLOW_HEAVY_CHECKS = ()
 
     def test_config_round_trip_gives_the_same_model(self, case_name):
         case = self.CASES[case_name]

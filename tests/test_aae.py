@@ -20,7 +20,7 @@ TINY_CONV = {"type": "conv", "filters": [4, 8]}
 
 
 class TestAAEContract(ModelContract):
-    DEFAULT_HEAVY_CASE = "swiss_roll_conv"
+    DEFAULT_HEAVY_CASE = "mixture_mlp"
     METRIC_NAMES = {"recon_loss", "d_loss", "g_loss"}
     CASES = {
         "mixture_mlp": {

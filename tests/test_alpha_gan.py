@@ -14,6 +14,8 @@ TINY_CONV = {"type": "conv", "filters": [4, 8]}
 
 
 class TestAlphaGANContract(ModelContract, ShippedConfigs):
+    # Four players of conv nets: the 1-vs-2-replica check alone takes about 11 s.
+    SLOW_HEAVY_CHECKS = ("test_two_replicas_match_one_device",)
     CONFIGS = ["alpha_gan_fashion_mnist"]
     EXPORT_NAME = "alphagan"
     METRIC_NAMES = {"recon_loss", "e_loss", "g_loss", "d_loss", "code_d_loss"}

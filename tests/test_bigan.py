@@ -18,7 +18,7 @@ SGD = {"name": "sgd", "learning_rate": 0.05}
 class TestBiGANContract(ModelContract, ShippedConfigs):
     CONFIGS = ["bigan_fashion_mnist", "bigan_toy2d_ring"]
     EXPORT_NAME = "bigan"
-    DEFAULT_HEAVY_CASE = "ali_conv_images"
+    DEFAULT_HEAVY_CASE = "bigan_mlp_points"
     METRIC_NAMES = {"d_loss", "e_loss", "g_loss"}
     CASES = {
         "ali_conv_images": {

@@ -15,7 +15,7 @@ TINY_CONV = {"type": "conv", "filters": [4, 8]}
 
 
 class TestVEEGANContract(ModelContract):
-    DEFAULT_HEAVY_CASE = "images_conv_deterministic"
+    DEFAULT_HEAVY_CASE = "points_mlp"
     METRIC_NAMES = {"loss", "kl_loss", "recon_loss", "d_loss"}
     CASES = {
         "points_mlp": {
