@@ -4,9 +4,13 @@ LPIPS, FID) does.
 
 Suites:
     fashion_mnist  the image hybrids on Fashion-MNIST: `configs/<model>_fashion_mnist.yaml` for
-                   each model of `FASHION_MNIST_MODELS` whose config is present. Columns: reconstruction MSE and SSIM, FD-fashion_mnist-
-                   classifier (or FID with --feature-network inception), linear-probe accuracy,
-                   IWAE bound where the model has a likelihood.
+                   each model of `FASHION_MNIST_MODELS` whose config is present, or only the
+                   `models` given (`--models vae,dcgan,vae_gan,bigan,avae`: the AVAE paper's
+                   table). Columns: reconstruction MSE and SSIM, FD-fashion_mnist-classifier
+                   (or FID with --feature-network inception), the samples' sharpness over the
+                   test images' (Laplacian variance, gradient energy), linear-probe accuracy,
+                   IWAE bound where the model has a likelihood. A missing domain classifier
+                   is trained on first use (a few minutes, before the models).
     dsprites       `configs/vae_dsprites.yaml` and `configs/beta_vae_dsprites.yaml`: the beta-VAE
                    disentanglement metric, reconstruction MSE and the test KL.
     toy2d          the mode-collapse benchmark of `benchmarks/mode_collapse.py` (run as it is).
