@@ -4,13 +4,16 @@ one by one on the results of
     tfhybrids bench fashion_mnist --models vae,dcgan,vae_gan,bigan,avae --cpu-minutes M \
         --seeds 0,1,2 --workers 2 --workdir DIR
 
-    python benchmarks/avae_table_orderings.py DIR/results.csv [--out orderings.md]
+    python benchmarks/avae_table_orderings.py DIR/results.csv [--out orderings.md] \
+        [--figure sharpness.png --workdir DIR --seed 0]
 
 Each claim "A < B" (lower is better for MSE and FD; for sharpness "A > B", closer to the real
 images' 1) is checked on the means over seeds and seed by seed (A and B of the same seed):
 "holds" when the means are so ordered and every seed agrees, "holds on the mean only (k of n
 seeds)" when the means are but some seeds are not, "does not hold" when the means are not.
-The orderings are those of the paper's table (Plumerault et al. 2020), not its figures: ours
+`--figure` draws 12 test images and 12 samples of each model of one seed, one row each,
+labelled with the row's Laplacian variance over the test images' (the figure behind the
+sharpness claim). The orderings are those of the paper's table (Plumerault et al. 2020), not its figures: ours
 are on other data, networks and budgets.
 """
 
@@ -83,10 +86,44 @@ def orderings(by_model):
     return "\n".join(lines)
 
 
+def sharpness_figure(path, workdir, seed, by_model, num=12):
+    """Rows of real test images and of each model's samples (seed `seed`), labelled with
+    the row's mean Laplacian variance over the test images'."""
+    import os
+
+    from tfhybrids.data import load_data
+    from tfhybrids.evaluation.evaluate import generate
+    from tfhybrids.evaluation.image_metrics import laplacian_variance
+    from tfhybrids.plots import annotate, image_grid, upscale, write_png
+    from tfhybrids.training.run_dir import load_trained_model
+
+    rows, labels, real = [], [], None
+    for model_class, runs in by_model.items():
+        if seed not in runs:
+            continue
+        model, config = load_trained_model(os.path.join(workdir, runs[seed]["config"],
+                                                        f"seed{seed}"))
+        if real is None:
+            real = load_data(config["data"], seed=seed).arrays("test", limit=num)[0]
+            rows.append(real)
+            labels.append("test images: 1.00")
+        samples = generate(model, num, seed=1000 + seed)
+        rows.append(samples)
+        ratio = laplacian_variance(samples).mean() / laplacian_variance(real).mean()
+        labels.append(f"{LABEL.get(model_class, model_class)}: {ratio:.2f}")
+    grid = upscale(image_grid(np.concatenate(rows), columns=num), 2)
+    write_png(path, annotate(grid, f"Samples of seed {seed} (rows: {num} each); label: mean "
+                                   f"Laplacian variance of the row over the test images'",
+                             row_labels=labels))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results_csv")
     parser.add_argument("--out", help="also write the table to this markdown file")
+    parser.add_argument("--figure", help="write the sharpness figure (PNG) here")
+    parser.add_argument("--workdir", help="the bench workdir (for --figure)")
+    parser.add_argument("--seed", type=int, default=0, help="the seed --figure shows")
     args = parser.parse_args(argv)
     by_model = read_rows(args.results_csv)
     seeds = sorted({s for runs in by_model.values() for s in runs})
@@ -96,6 +133,11 @@ def main(argv=None):
     if args.out:
         with open(args.out, "w") as f:
             f.write(text)
+    if args.figure:
+        if not args.workdir:
+            parser.error("--figure needs --workdir, the bench's run directories")
+        sharpness_figure(args.figure, args.workdir, args.seed, by_model)
+        print(f"Wrote {args.figure}")
     return 0
 
 
