@@ -18,8 +18,9 @@ by the optimizer's step noise rather than by the model. A schedule counts optimi
 
     README.md            the table (mean ± std over seeds, the paper's numbers beside ours)
     results.json         every run's figures and CPU seconds
-    runs/                one file per finished run (a repeated command reuses those trained
-                         with the same settings: a killed benchmark continues; --fresh retrains)
+    runs/                one file per finished run, the AVB toy's too (a repeated command
+                         reuses those trained with the same settings: a killed benchmark
+                         continues; --fresh retrains)
     <model>_<data>.png   samples of the first seed over the data (grey)
     avb_posterior.png    samples of q(z|x) for the 4 inputs of the AVB toy, coloured
 
@@ -273,8 +274,42 @@ def run_benchmark(args, log):
     return runs
 
 
+def avb_settings(args):
+    """What the AVB toy's figures depend on: a finished AVB run is reused only when these
+    match."""
+    return {"avb_steps": args.avb_steps, "avb_samples": args.avb_samples,
+            "set": list(args.set)}
+
+
+def load_finished_avb(args):
+    """The AVB toy's figures from an earlier invocation with the same settings whose picture
+    is still there, or None."""
+    path = os.path.join(args.out, "runs", "avb.json")
+    if args.fresh or not os.path.exists(path) or not os.path.exists(
+            os.path.join(args.out, "avb_posterior.png")):
+        return None
+    with open(path) as f:
+        saved = json.load(f)
+    return saved["avb"] if saved.get("settings") == avb_settings(args) else None
+
+
+def save_finished_avb(args, result):
+    path = os.path.join(args.out, "runs", "avb.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        json.dump({"settings": avb_settings(args), "avb": result}, f)
+    os.replace(path + ".tmp", path)
+
+
 def run_avb(args, log):
-    """Trains the AVB toy once; returns its figures and writes the posterior picture."""
+    """Trains the AVB toy once; returns its figures and writes the posterior picture. A run
+    finished earlier with the same settings is reused (see `load_finished_avb`)."""
+    finished = load_finished_avb(args)
+    if finished is not None:
+        log(f"AVB four points: log p(x) = {finished['log_likelihood']:.3f} "
+            f"({finished['steps']} steps, {finished['cpu_seconds']:.0f} s CPU) "
+            "[finished earlier]")
+        return finished
     from tfhybrids.data.four_points import CLASS_NAMES, four_point_images
     from tfhybrids import plots
     from tfhybrids.models.avb import posterior_picture
@@ -299,6 +334,7 @@ def run_avb(args, log):
     log(f"AVB four points: log p(x) = {result['log_likelihood']:.3f} (importance sampling, "
         f"K={args.avb_samples}; log 1/4 = -1.386), ELBO with T = {result['elbo_with_t']:.3f} "
         f"({steps} steps, {cpu:.0f} s CPU)")
+    save_finished_avb(args, result)
     return result
 
 
