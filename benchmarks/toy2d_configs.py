@@ -210,9 +210,11 @@ def main(argv=None):
             seconds, cpu = earlier.get("wall_seconds"), earlier.get("cpu_seconds")
             row.update(wall_seconds=seconds, cpu_seconds=cpu,
                        threads=earlier.get("threads"))
+        elif done is None:
+            # Trained by a train command this script did not see finish: times unknown.
+            row.update(wall_seconds=None, cpu_seconds=None, threads=None)
         else:
-            row.update(wall_seconds=seconds and round(seconds),
-                       cpu_seconds=cpu and round(cpu, 1),
+            row.update(wall_seconds=round(seconds), cpu_seconds=round(cpu, 1),
                        threads="1 per run" if args.workers > 1 else "default")
         with open(scored, "w") as f:
             json.dump(row, f, indent=1)
