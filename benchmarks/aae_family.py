@@ -10,7 +10,8 @@ of the configs' epochs: far below the paper's training (hundreds of epochs).
 Parts (`--parts`, default all):
   semi        SemiSupervisedAAE, Fashion-MNIST, 100 and 1000 labels, next to the "NN baseline":
               the same encoder network trained as a classifier on the labelled examples alone.
-              Also the test error every SEMI_CURVE_EVERY steps, to see whether it still moves.
+              Also the test error at SEMI_CURVE_POINTS evenly spaced steps, to see whether
+              it still moves.
   clustering  ClusteringAAE, Fashion-MNIST, 16 and 30 clusters (the paper's labelling).
   prior       AAE vs VAE with the mixture of ten 2-D Gaussians on Fashion-MNIST: share of test
               codes per component and the MMD^2 between test codes and prior samples.
@@ -59,8 +60,9 @@ STEPS = {
     "supervised": 4000,
     "dimred": 5000,
 }
-# The semi part records the test error of both classifiers every this many steps.
-SEMI_CURVE_EVERY = 2500
+# The semi part records the test error of both classifiers this many times during training
+# (every 2500 steps of the default 15000).
+SEMI_CURVE_POINTS = 6
 # The parts whose claims the results pages check over several seeds; the others run seed 0.
 DEFAULT_SEEDS = {"semi": (0, 1, 2), "prior": (0, 1, 2)}
 
@@ -150,8 +152,9 @@ def part_semi(seed, pictures):
         overrides = seed_overrides("semi", seed)
         test_x, test_y = load_data(load_config(os.path.join(CONFIGS, f"{name}.yaml"),
                                                overrides)["data"]).arrays("test")
+        every = max(1, STEPS["semi"] // SEMI_CURVE_POINTS)
         ssaae_curve = error_curve_callback(lambda model, x: model.classify(x), test_x, test_y,
-                                           SEMI_CURVE_EVERY)
+                                           every)
         model, bundle, config = fit_config(name, STEPS["semi"], overrides, [ssaae_curve])
         error = semi_supervised_error(predict(model.classify, test_x), test_y)
 
@@ -165,7 +168,7 @@ def part_semi(seed, pictures):
                     .shuffle(1000, seed=config["train"]["seed"])
                     .batch(bundle.labeled_batch_size, drop_remainder=True))
         baseline_curve = error_curve_callback(lambda model, x: model(x), test_x, test_y,
-                                              SEMI_CURVE_EVERY)
+                                              max(1, STEPS["baseline"] // SEMI_CURVE_POINTS))
         classifier.fit(labelled, epochs=1, steps_per_epoch=STEPS["baseline"], verbose=0,
                        callbacks=[baseline_curve])
         baseline = semi_supervised_error(predict(classifier, test_x), test_y)
@@ -361,6 +364,41 @@ def store_result(out, record):
     os.replace(path + ".tmp", path)
 
 
+def claim(out, part, seed):
+    """Takes (part, seed) for this process unless a live process has it: True if taken.
+
+    The claim is a file holding the process id, created exclusively; a claim whose process
+    has died (a killed run) is taken over."""
+    path = result_path(out, part, seed) + ".running"
+    for _ in range(2):
+        try:
+            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                with open(path) as f:
+                    owner = int(f.read().strip() or 0)
+                os.kill(owner, 0)
+                return owner == os.getpid()
+            except (OSError, ValueError):
+                _remove(path)
+                continue
+        with os.fdopen(descriptor, "w") as f:
+            f.write(str(os.getpid()))
+        return True
+    return False
+
+
+def release(out, part, seed):
+    _remove(result_path(out, part, seed) + ".running")
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
 def code_version():
     """The commit the code ran at, marked '+changes' when the code differs from it."""
     try:
@@ -387,6 +425,18 @@ def machine():
     return (f"{name}, {os.cpu_count()} cores; TensorFlow {tf.__version__}; threads intra "
             f"{os.environ.get('TF_NUM_INTRAOP_THREADS', '1')}, inter "
             f"{os.environ.get('TF_NUM_INTEROP_THREADS', '1')}")
+
+
+def parse_steps(text):
+    steps = {}
+    for item in text.split(","):
+        key, _, value = item.partition("=")
+        if key.strip() not in STEPS or not value.strip().isdigit() or int(value) < 1:
+            raise argparse.ArgumentTypeError(
+                f"--steps expects key=count pairs with keys of {list(STEPS)} and counts >= 1, "
+                f"such as semi=5000,baseline=5000; got {item!r}")
+        steps[key.strip()] = int(value)
+    return steps
 
 
 def parse_seeds(text):
@@ -691,6 +741,9 @@ def main(argv=None):
                              f"{DEFAULT_SEEDS}, seed 0 for the other parts)")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="multiply every step count (e.g. 0.01 for a smoke run)")
+    parser.add_argument("--steps", type=parse_steps, default=None,
+                        help="step counts that replace the scaled defaults, e.g. "
+                             "semi=5000,baseline=5000 (keys of STEPS)")
     parser.add_argument("--out", default=OUT)
     parser.add_argument("--summary-only", action="store_true",
                         help="only rewrite README.md from the stored results-*.json")
@@ -702,10 +755,9 @@ def main(argv=None):
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
         sys.exit(f"unknown part(s) {unknown}; choose from {list(PARTS)}")
-    global SEMI_CURVE_EVERY
     for key in STEPS:
         STEPS[key] = max(1, int(round(STEPS[key] * args.scale)))
-    SEMI_CURVE_EVERY = max(1, int(round(SEMI_CURVE_EVERY * args.scale)))
+    STEPS.update(args.steps or {})
     seeds_of = {part: args.seeds or DEFAULT_SEEDS.get(part, (0,)) for part in parts}
     todo = pending(args.out, seeds_of, STEPS)
     done = [(p, s) for p, seeds in seeds_of.items() for s in seeds if (p, s) not in todo]
@@ -717,9 +769,14 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     version, where = code_version(), machine()
     for part, seed in todo:
-        # Another process (one core each) may have stored it since this one started.
+        # Another process (one core each) may have stored it since this one started, or
+        # be training it now.
         if stored_result(args.out, part, seed, STEPS) is not None:
             print(f"== {part}, seed {seed}: stored meanwhile, skipped", flush=True)
+            continue
+        if not claim(args.out, part, seed):
+            print(f"== {part}, seed {seed}: another process is training it, skipped",
+                  flush=True)
             continue
         print(f"== {part}, seed {seed}", flush=True)
         pictures = {}
@@ -734,6 +791,7 @@ def main(argv=None):
                                 "steps": part_steps(part, STEPS), "result": result,
                                 "wall_seconds": wall, "cpu_seconds": cpu,
                                 "commit": version, "machine": where})
+        release(args.out, part, seed)
     print(write_summary(args.out))
 
 

@@ -411,6 +411,21 @@ def test_aae_family_benchmark_resumes_by_skipping_finished_part_seed_results(tmp
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_aae_family_benchmark_processes_skip_a_part_seed_another_live_process_trains(tmp_path):
+    aae_family = _benchmark_module()
+    out = str(tmp_path)
+    assert aae_family.claim(out, "semi", 0) and aae_family.claim(out, "semi", 0)
+    # Held by a live process (this one's parent): not ours.
+    (tmp_path / "results-semi-seed1.json.running").write_text(str(os.getppid()))
+    assert not aae_family.claim(out, "semi", 1)
+    # Held by a process that has died (a killed run): taken over.
+    (tmp_path / "results-semi-seed2.json.running").write_text("999999999")
+    assert aae_family.claim(out, "semi", 2)
+    aae_family.release(out, "semi", 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "results-semi-seed1.json.running", "results-semi-seed2.json.running"]
+
+
 def test_aae_family_verdicts_hold_only_when_every_seed_agrees():
     aae_family = _benchmark_module()
     steps = dict(aae_family.STEPS)
