@@ -60,6 +60,7 @@ STEPS = {
     "supervised": 4000,
     "dimred": 5000,
 }
+DEFAULT_STEPS = dict(STEPS)
 # The semi part records the test error of both classifiers this many times during training
 # (every 2500 steps of the default 15000).
 SEMI_CURVE_POINTS = 6
@@ -660,25 +661,44 @@ SECTIONS = {"semi": semi_section, "clustering": clustering_section,
             "dimred": dimred_section}
 
 
+def rerun_command(part, stored):
+    """The command that makes (or resumes) the stored results of one part."""
+    seeds = sorted(stored)
+    command = f"python benchmarks/aae_family.py --parts {part}"
+    if tuple(seeds) != tuple(DEFAULT_SEEDS.get(part, (0,))):
+        command += f" --seeds {','.join(map(str, seeds))}"
+    steps = stored[seeds[0]]["steps"]
+    if any(DEFAULT_STEPS[key] != value for key, value in steps.items()):
+        command += " --steps " + ",".join(f"{key}={value}" for key, value in steps.items())
+    return command
+
+
 def summary(records, out):
     """The results page from {part: {seed: stored record}}."""
     lines = ["# The adversarial-autoencoder family: benchmark", "",
-             "Written by `benchmarks/aae_family.py`, run as", "",
-             "```bash",
-             "TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 nice -n 19 \\",
-             "    python benchmarks/aae_family.py --parts semi,prior --seeds 0,1,2",
-             "python benchmarks/aae_family.py --summary-only   # this page, from the stored "
-             "results-*.json",
-             "```", "",
-             "(the other parts ran earlier with the script's default, one seed). Each model "
-             "is trained from its config in `configs/` for the steps given below, on one CPU "
-             "core: a budget of tens of CPU-minutes in all, far below the paper's (which "
-             "trained for hundreds of epochs on GPUs), so the figures show what the models do "
-             "after a short training, not their converged performance. Each (part, seed) is "
-             "stored in `results-<part>-seed<s>.json` as it finishes; a killed run resumes "
-             "from the stored ones.", "",
-             "| part | seeds | steps (batches) per model | CPU s per seed | code (commit) | "
-             "machine |", "|---|---|---|---|---|---|"]
+             "Written by `benchmarks/aae_family.py`; the stored results come from", "",
+             "```bash"]
+    lines += [rerun_command(part, records[part]) for part in PARTS if part in records]
+    lines += ["python benchmarks/aae_family.py --summary-only   # this page, from the stored "
+              "results-*.json",
+              "```", "",
+              "with `TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1` (one core per process) "
+              "under `nice -n 19`. Each model is trained from its config in `configs/` for the "
+              "steps given below: a budget of minutes of CPU per model, far below the paper's "
+              "(which trained for hundreds of epochs on GPUs), so the figures show what the "
+              "models do after a short training, not their converged performance. Each (part, "
+              "seed) is stored in `results-<part>-seed<s>.json` as it finishes; the same "
+              "command resumes a killed run from the stored ones. Code: the commit the run "
+              "started from ('+changes': with uncommitted changes to the script or library).",
+              ""]
+    changed = {key: value for part in records for record in records[part].values()
+               for key, value in record["steps"].items() if value != DEFAULT_STEPS[key]}
+    if changed:
+        lines += ["Step counts that differ from the script's defaults: " + ", ".join(
+            f"{key} {value} (default {DEFAULT_STEPS[key]})" for key, value in changed.items())
+            + ".", ""]
+    lines += ["| part | seeds | steps (batches) per model | CPU s per seed | code (commit) | "
+              "machine |", "|---|---|---|---|---|---|"]
     for part in PARTS:
         if part in records:
             stored = records[part]
@@ -703,6 +723,10 @@ def summary(records, out):
             lines += prior_section(records[part], out)
         elif part in records:
             lines += SECTIONS[part](records[part])
+    notes = os.path.join(out, "notes.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            lines += [f.read().strip(), ""]
     lines += ["## Time", "", "| part | seed | wall s | CPU s |", "|---|---|---|---|"]
     for part in PARTS:
         for seed, record in sorted(records.get(part, {}).items()):
