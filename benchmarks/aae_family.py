@@ -525,8 +525,8 @@ def semi_section(records):
                     for kind in ("ssaae", "baseline") for point in r.get(f"{kind}_curve", [])})
     if steps:
         names = {"ssaae": "SSAAE", "baseline": "baseline"}
-        lines += ["", "Test error against training steps (mean ± std over the seeds; the "
-                  "last row is the final figure above):", "",
+        lines += ["", "Test error at checkpoints during training (mean ± std over the "
+                  "seeds; the tables above are after the last step):", "",
                   "| steps | " + " | ".join(f"{names[k]}, {n} labels" for n, k in curves)
                   + " |", "|---|" + "---|" * len(curves)]
         for step in steps:
