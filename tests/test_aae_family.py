@@ -371,3 +371,86 @@ def test_tiny_runs_train_write_pictures_and_export(name, signatures, tmp_path):
     if "classify" in signatures:
         out = loaded.signatures["classify"](images=tf.zeros([2, 8, 8, 1]))
         assert out["probabilities"].shape == (2, 10)
+
+
+# ----------------------------------------------------------------------------- the benchmark script
+def _benchmark_module():
+    import sys
+
+    sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+    import aae_family
+
+    return aae_family
+
+
+def _record(part, seed, steps, result=None):
+    aae_family = _benchmark_module()
+    return {"part": part, "seed": seed, "steps": aae_family.part_steps(part, steps),
+            "result": result, "wall_seconds": 2.0, "cpu_seconds": 1.0, "commit": "abc",
+            "machine": "test", "overrides": aae_family.seed_overrides(part, seed)}
+
+
+def test_aae_family_benchmark_resumes_by_skipping_finished_part_seed_results(tmp_path):
+    aae_family = _benchmark_module()
+    steps = dict(aae_family.STEPS)
+    seeds_of = {"semi": (0, 1), "prior": (0, 1, 2)}
+    everything = [("semi", 0), ("semi", 1), ("prior", 0), ("prior", 1), ("prior", 2)]
+    assert aae_family.pending(str(tmp_path), seeds_of, steps) == everything
+
+    aae_family.store_result(str(tmp_path), _record("semi", 0, steps))
+    aae_family.store_result(str(tmp_path), _record("prior", 1, steps))
+    # Trained for other step counts (a --scale smoke run): not the result asked for.
+    aae_family.store_result(str(tmp_path), _record("prior", 0, dict(steps, prior=3)))
+    # A run killed while writing its file by hand, or a half-written file: not finished.
+    (tmp_path / "results-prior-seed2.json").write_text('{"part": "prior", "se')
+    assert aae_family.pending(str(tmp_path), seeds_of, steps) == [
+        ("semi", 1), ("prior", 0), ("prior", 2)]
+    # Another part's step count does not matter to the semi part.
+    assert ("semi", 0) not in aae_family.pending(str(tmp_path), seeds_of,
+                                                 dict(steps, prior=3))
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_aae_family_benchmark_processes_skip_a_part_seed_another_live_process_trains(tmp_path):
+    aae_family = _benchmark_module()
+    out = str(tmp_path)
+    assert aae_family.claim(out, "semi", 0) and aae_family.claim(out, "semi", 0)
+    # Held by a live process (this one's parent): not ours.
+    (tmp_path / "results-semi-seed1.json.running").write_text(str(os.getppid()))
+    assert not aae_family.claim(out, "semi", 1)
+    # Held by a process that has died (a killed run): taken over.
+    (tmp_path / "results-semi-seed2.json.running").write_text("999999999")
+    assert aae_family.claim(out, "semi", 2)
+    aae_family.release(out, "semi", 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "results-semi-seed1.json.running", "results-semi-seed2.json.running"]
+
+
+def test_aae_family_verdicts_hold_only_when_every_seed_agrees():
+    aae_family = _benchmark_module()
+    steps = dict(aae_family.STEPS)
+
+    def semi(baseline_1000, ssaae_1000):
+        return [{"labels": 100, "baseline": 0.34, "ssaae": 0.28},
+                {"labels": 1000, "baseline": baseline_1000, "ssaae": ssaae_1000}]
+
+    even, uneven = [0.1] * 10, [0.5, 0.5] + [0.0] * 8
+    coverage = {"components_filled": 10}
+    prior = {"AAE": {"shares": even, "mmd2": 0.001, "coverage": coverage},
+             "VAE": {"shares": uneven, "mmd2": 0.05, "coverage": coverage}}
+    records = {"semi": {0: _record("semi", 0, steps, semi(0.19, 0.18)),
+                        1: _record("semi", 1, steps, semi(0.19, 0.20)),
+                        2: _record("semi", 2, steps, semi(0.19, 0.17))},
+               "prior": {0: _record("prior", 0, steps, prior)}}
+    checks = aae_family.claim_checks(records)
+    verdicts = {claim: aae_family.verdict(per_seed) for claim, per_seed in checks.items()}
+    assert verdicts == {
+        "SSAAE beats the NN baseline, 100 labels (lower test error)": "holds (3 of 3 seeds)",
+        "SSAAE beats the NN baseline, 1000 labels (lower test error)":
+            "does not hold (2 of 3 seeds)",
+        "AAE fills the ten components more evenly than the VAE (total variation of the "
+        "shares from uniform)": "holds (1 of 1 seeds)",
+        "AAE's test codes are closer to prior samples than the VAE's (MMD^2)":
+            "holds (1 of 1 seeds)"}
+    assert aae_family.total_variation(uneven) == pytest.approx(0.8)
+    assert aae_family.mean_std([0.1, 0.2, 0.3], 100, suffix="%") == "20.00% ± 10.00%"
