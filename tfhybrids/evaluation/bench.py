@@ -20,9 +20,13 @@ Under a time budget the epochs actually run are recorded, and the run then finis
 does (evaluated, saved, pictured). Every row reports the CPU minutes its training used. Every
 model gets the same seeds; with several seeds the table shows mean ± std over them. Runs go to
 WORKDIR/<config>/seed<k>/ (ordinary run directories: `tfhybrids explore` works on them); when
-the command is repeated, an epoch-budget run resumes from its checkpoints and a finished
-time-budget run (its `bench.json` names the same budget) is evaluated again without training
-(delete WORKDIR/<config> to retrain, e.g. after changing --set). `--add-config PATH` adds a
+the command is repeated, an epoch-budget run resumes from its checkpoints, a killed time-budget
+run resumes from its last epoch with the budget it had left (each epoch's checkpoint records
+the budget spent), and a finished time-budget run (its `bench.json` names the same budget) is
+evaluated again without training (delete WORKDIR/<config> to retrain; a changed --set or
+budget starts a time-budget run over). dsprites runs under a time budget keep every epoch's
+checkpoint and evaluate each (`tfhybrids.evaluation.history`): WORKDIR/history.csv and
+metric_vs_cpu.png show the beta-VAE metric and the test KL against the budget spent. `--add-config PATH` adds a
 model whose config is not in configs/; `--set key=value` overrides every config (e.g.
 data.train_limit).
 
