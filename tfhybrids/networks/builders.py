@@ -240,8 +240,8 @@ def build_decoder(spec, input_dim, output_shape, output_activation="tanh", name=
         )
     activation = spec.get("activation", "relu")
     init = _conv_init(spec)
-    # Hidden dense layers on the code before the projection (the beta-VAE decoders of
-    # Burgess et al. 2018 and Higgins et al. 2017 start with FC 256).
+    # Hidden dense layers on the code before the projection (the beta-VAE conv decoder
+    # starts with FC 256).
     for units in spec.get("dense_units", []):
         x = layers.Dense(units, kernel_initializer=init, use_bias=not spec["batch_norm"])(x)
         if spec["batch_norm"]:
