@@ -6,7 +6,9 @@ Conv2D (Keras' 'same' would pad 7 -> 8 on one side only and give 4, not 3). A 3x
 ConvTranspose2d with `padding=1` crops one row and column of each side of the full ('valid')
 transposed convolution, and `output_padding=1` gives one back on the far side: Cropping2D
 ((1, 1), (1, 1)) and ((1, 0), (1, 0)) after a 'valid' Conv2DTranspose (Keras' 'same' crops
-the far side instead, which shifts the image by a pixel). Batch norm uses PyTorch's epsilon
+the far side instead, which shifts the image by a pixel). The convolutions and transposed
+convolutions are tfhybrids' own (`tfhybrids.networks.layers`, what the project's builders use:
+Keras' layers with faster kernels for the same function, where a shape needs it). Batch norm uses PyTorch's epsilon
 (1e-5) and momentum (0.1, Keras' 0.9). Images are NHWC; the decoder's projection is reordered
 from PyTorch's (C, 4, 4) layout when weights are copied.
 
@@ -19,6 +21,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from tfhybrids.networks.layers import Conv2D, Conv2DTranspose
+
 PYTHAE_FILTERS = (128, 256, 512, 1024)
 IMAGE_SHAPE = (28, 28, 1)
 # The discriminator layer whose output is VAE/GAN's feature layer: the third convolution
@@ -28,7 +32,7 @@ FEATURE_LAYER = "conv3_act"
 
 def _conv_block(x, filters, index, batch_norm, activation):
     x = layers.ZeroPadding2D(1, name=f"conv{index}_pad")(x)
-    x = layers.Conv2D(filters, 4, strides=2, name=f"conv{index}")(x)
+    x = Conv2D(filters, 4, strides=2, name=f"conv{index}")(x)
     if batch_norm:
         x = layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"conv{index}_bn")(x)
     return layers.Activation(activation, name=f"conv{index}_act")(x)
@@ -59,7 +63,7 @@ def decoder(filters=PYTHAE_FILTERS, latent_dim=16):
     for index, (width, crop) in enumerate(zip(widths[1:] + [1], ((1, 1), (1, 0), (1, 0))),
                                           start=1):
         last = index == 3
-        x = layers.Conv2DTranspose(width, 3, strides=2, padding="valid", name=f"deconv{index}",
+        x = Conv2DTranspose(width, 3, strides=2, padding="valid", name=f"deconv{index}",
                                    dtype="float32" if last else None)(x)
         x = layers.Cropping2D((crop, crop), name=f"deconv{index}_crop",
                               dtype="float32" if last else None)(x)

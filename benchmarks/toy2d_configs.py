@@ -30,8 +30,16 @@ CONFIGS = [f"{model}_toy2d_{data}" for model in ("gan", "bigan", "veegan")
            for data in ("ring", "grid")]
 
 
-def train(config, seed, workdir, overrides):
-    """Trains config `config` with `seed` into `workdir` through the CLI; returns seconds."""
+# A worker's TensorFlow thread pools (read by TensorFlow at start-up): small MLPs gain little
+# from threads inside an op, so on a few shared cores one run per core trains more runs per
+# CPU-hour; two inter-op threads, because one can deadlock (as in mode_collapse.py).
+SINGLE_THREADED = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "2"}
+
+
+def train(config, seed, workdir, overrides, single_threaded=False):
+    """Trains config `config` with `seed` into `workdir` through the CLI; returns (wall
+    seconds, CPU seconds of the train process), or None for a run finished earlier. A run
+    killed earlier resumes from its last checkpoint (the CLI's own resume)."""
     if os.path.exists(os.path.join(workdir, "metrics.json")):
         return None
     command = [sys.executable, "-m", "tfhybrids.cli", "train",
@@ -39,15 +47,19 @@ def train(config, seed, workdir, overrides):
                "--set", f"train.seed={seed}", "--set", "train.verbose=0"]
     for override in overrides:
         command += ["--set", override]
+    environment = {**os.environ, **(SINGLE_THREADED if single_threaded else {})}
     start = time.time()
     os.makedirs(os.path.dirname(workdir), exist_ok=True)
     with open(os.path.join(os.path.dirname(workdir), f"{os.path.basename(workdir)}.log"),
-              "w") as output:
-        done = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT)
-    if done.returncode:
-        raise SystemExit(f"{config} seed {seed}: train exited {done.returncode}; see the log "
-                         f"next to {workdir}")
-    return time.time() - start
+              "a") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
+                                   env=environment)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"{config} seed {seed}: train exited {process.returncode}; see the "
+                         f"log next to {workdir}")
+    return time.time() - start, usage.ru_utime + usage.ru_stime
 
 
 def score_export(workdir, num_samples):
@@ -110,8 +122,9 @@ def markdown(rows, args):
              f"(seeds 0..{args.num_samples - 1}), scored as on the results page ([README.md](README.md)): high "
              "quality within 3 standard deviations of the nearest mode, a mode captured when "
              "it holds at least one high-quality sample.", "",
-             "| config | seed | runs | modes | % HQ | fewest HQ samples in a mode (fair share) |",
-             "|---|---|---|---|---|---|"]
+             "| config | seed | runs | modes | % HQ | fewest HQ samples in a mode (fair share) "
+             "| train CPU s |",
+             "|---|---|---|---|---|---|---|"]
     groups = {}
     for row in rows:
         groups.setdefault((row["config"], tuple(row["set"])), []).append(row)
@@ -121,7 +134,8 @@ def markdown(rows, args):
             hq = row["high_quality"]
             lines.append(f"| {name} | {row['seed']} | {row['runs']} | {row['modes_captured']}/"
                          f"{row['num_modes']} | {row['high_quality_percent']:.1f} | "
-                         f"{min(row['samples_per_mode'])} ({hq / row['num_modes']:.0f}) |")
+                         f"{min(row['samples_per_mode'])} ({hq / row['num_modes']:.0f}) | "
+                         f"{row.get('cpu_seconds') or '–'} |")
     lines += ["", "| config | runs | modes | % HQ | fewest HQ in a mode | results page: "
               "modes | % HQ | fewest HQ in a mode |", "|---|---|---|---|---|---|---|---|"]
     for (config, overrides), chosen in groups.items():
@@ -148,6 +162,9 @@ def main(argv=None):
                         help=f"comma-separated subset of {','.join(CONFIGS)}")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated train.seed values")
     parser.add_argument("--num-samples", type=int, default=2500)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="train runs at once, each single-threaded (e.g. the number of "
+                             "cores); 1 = one run at a time with TensorFlow's default threads")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="config override for every run (e.g. model.encoder_type=gaussian)")
     parser.add_argument("--out", default=os.path.join(REPO, "runs", "toy2d_configs"),
@@ -167,21 +184,46 @@ def main(argv=None):
         parser.error(f"--configs: unknown {unknown}; choose from {', '.join(CONFIGS)}")
     seeds = [int(s) for s in args.seeds.split(",") if s]
     suffix = "".join(f"_{o.replace('=', '-').replace('.', '-')}" for o in args.set)
-    for config in configs:
-        for seed in seeds:
-            workdir = os.path.join(args.out, f"{config}{suffix}_seed{seed}")
-            seconds = train(config, seed, workdir, args.set)
-            result = score_export(workdir, args.num_samples)
-            row = {"config": config, "set": args.set, "seed": seed,
-                   "wall_seconds": seconds and round(seconds), **result}
-            with open(os.path.join(workdir, "mode_coverage.json"), "w") as f:
-                json.dump(row, f, indent=1)
-            print(f"{config}{' ' + ' '.join(args.set) if args.set else ''} seed {seed}: "
-                  f"{result['modes_captured']}/{result['num_modes']} modes, "
-                  f"{result['high_quality_percent']:.1f}% high quality, HQ per mode "
-                  f"{result['samples_per_mode']}"
-                  + (f" ({seconds / 60:.1f} min train)" if seconds else " (trained earlier)"),
-                  flush=True)
+    jobs = [(config, seed, os.path.join(args.out, f"{config}{suffix}_seed{seed}"))
+            for config in configs for seed in seeds]
+
+    def trained(job):
+        config, seed, workdir = job
+        return train(config, seed, workdir, args.set, single_threaded=args.workers > 1)
+
+    if args.workers > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=args.workers)
+        times = pool.map(trained, jobs)
+    else:
+        times = map(trained, jobs)
+    for (config, seed, workdir), done in zip(jobs, times):
+        seconds, cpu = done or (None, None)
+        result = score_export(workdir, args.num_samples)
+        row = {"config": config, "set": args.set, "seed": seed, **result}
+        scored = os.path.join(workdir, "mode_coverage.json")
+        if seconds is None and os.path.exists(scored):
+            # Trained by an earlier invocation: keep the time it was trained in.
+            with open(scored) as f:
+                earlier = json.load(f)
+            seconds, cpu = earlier.get("wall_seconds"), earlier.get("cpu_seconds")
+            row.update(wall_seconds=seconds, cpu_seconds=cpu,
+                       threads=earlier.get("threads"))
+        elif done is None:
+            # Trained by a train command this script did not see finish: times unknown.
+            row.update(wall_seconds=None, cpu_seconds=None, threads=None)
+        else:
+            row.update(wall_seconds=round(seconds), cpu_seconds=round(cpu, 1),
+                       threads="1 per run" if args.workers > 1 else "default")
+        with open(scored, "w") as f:
+            json.dump(row, f, indent=1)
+        print(f"{config}{' ' + ' '.join(args.set) if args.set else ''} seed {seed}: "
+              f"{result['modes_captured']}/{result['num_modes']} modes, "
+              f"{result['high_quality_percent']:.1f}% high quality, HQ per mode "
+              f"{result['samples_per_mode']}"
+              + (f" ({cpu:.0f} s CPU train)" if done else " (trained earlier)"),
+              flush=True)
     if args.report:
         rows = []
         for folder in [args.out, *args.also]:

@@ -9,7 +9,7 @@ when it is unset (or to --out DIR). The network is `build_domain_classifier` in
 tfhybrids/evaluation/feature_networks.py (three stride-2 convs, a 128-unit "features" layer),
 trained by `train_domain_classifier` there. `tfhybrids evaluate` trains the digits classifier
 itself on first use (the same function, without op determinism); Fashion-MNIST's takes a few
-minutes, so it is trained with this script only.
+minutes, so `evaluate` leaves it to this script (`tfhybrids bench` trains it on first use).
 
 Reproducible: the seed fixes the initial weights and the batch order, and TensorFlow's op
 determinism is on, so the same command on the same machine gives the same file. Fashion-MNIST

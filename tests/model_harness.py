@@ -28,7 +28,8 @@ def make_model(case, seed=0, strategy=None):
     """Builds and compiles the model of `case` (under `strategy` when given)."""
     config = validate({
         "model": case["model"],
-        "data": {"name": "synthetic"},
+        # Validated (a real source's name), never loaded: each case gives its own shape.
+        "data": {"name": "digits"},
         "prior": case.get("prior"),
         "optimizers": case.get("optimizers", {}),
     })

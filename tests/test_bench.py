@@ -2,6 +2,7 @@
 
 import csv
 import os
+import shutil
 
 import pytest
 
@@ -19,11 +20,11 @@ def smoke(tmp_path_factory):
     # A CPU budget far below one epoch of 1000 steps: each run stops within its first epoch.
     code = cli.main(["bench", "smoke", "--workdir", out, "--cpu-minutes", "0.002",
                      "--feature-dir", feature_dir, "--set", "train.steps_per_epoch=1000"])
-    return code, out
+    return code, out, feature_dir
 
 
 def test_smoke_suite_writes_table_csv_and_plot(smoke):
-    code, out = smoke
+    code, out, _ = smoke
     assert code == 0
     with open(os.path.join(out, "results.md")) as f:
         table = f.read()
@@ -46,11 +47,74 @@ def test_smoke_suite_writes_table_csv_and_plot(smoke):
     assert os.path.exists(os.path.join(out, "vae_digits", "seed0", "model.keras"))
 
 
-def test_missing_classifier_fails_before_training(tmp_path, capsys):
-    out = str(tmp_path / "bench")
-    assert cli.main(["bench", "smoke", "--out", out, "--feature-dir", str(tmp_path)]) == 2
-    assert "scripts/train_domain_classifier.py" in capsys.readouterr().err
-    assert not os.path.exists(os.path.join(out, "vae_digits"))
+@pytest.mark.slow  # a second smoke suite: its evaluations cost more than the default run affords
+def test_rerun_reuses_finished_runs_and_retrains_a_killed_one(smoke, tmp_path, capsys):
+    _, out, feature_dir = smoke
+    copy = str(tmp_path / "bench")
+    shutil.copytree(out, copy)
+    # A run killed during training has neither its budget marker nor its model.
+    for name in ("bench.json", "model.keras"):
+        os.remove(os.path.join(copy, "aae_digits", "seed0", name))
+    vae_model = os.path.join(copy, "vae_digits", "seed0", "model.keras")
+    before = os.path.getmtime(vae_model)
+    capsys.readouterr()
+    code = cli.main(["bench", "smoke", "--workdir", copy, "--cpu-minutes", "0.002",
+                     "--feature-dir", feature_dir,
+                     "--set", "train.steps_per_epoch=1000"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert f"reusing the finished 0.002 CPU-min run in {os.path.dirname(vae_model)}" in printed
+    assert "training AAE (aae_digits), seed 0" in printed
+    assert os.path.getmtime(vae_model) == before
+    with open(os.path.join(copy, "results.csv")) as f:
+        assert [r["model"] for r in csv.DictReader(f)] == ["VAE", "AAE"]
+
+
+def _fake_classifier_training(calls):
+    """Stands in for the minutes of training a domain classifier: saves an untrained one."""
+    def train(dataset, feature_dir=None, log=print, **kwargs):
+        calls.append(dataset)
+        build_domain_classifier((28, 28, 1), 10).save(classifier_paths(dataset, feature_dir)[0])
+        log(f"{dataset} domain classifier: test accuracy 0.1000 after 6 epochs (0 s)")
+        return {"test_accuracy": 0.1}
+    return train
+
+
+def test_bench_trains_a_missing_fashion_mnist_classifier_on_first_use(tmp_path, monkeypatch):
+    from tfhybrids.evaluation import evaluate
+
+    calls, lines = [], []
+    monkeypatch.setattr(evaluate, "train_domain_classifier", _fake_classifier_training(calls))
+    options = bench.EvaluationOptions(feature_dir=str(tmp_path))
+    # `tfhybrids evaluate` leaves Fashion-MNIST's minutes of training to the script ...
+    network, reason = evaluate.feature_network_for(options, "fashion_mnist", train_missing=True)
+    assert network is None and "scripts/train_domain_classifier.py" in reason and not calls
+    # ... while bench, which trains for many minutes anyway, trains it with a progress line.
+    network, reason = bench.suite_feature_network(options, "fashion_mnist", log=lines.append)
+    assert reason is None and calls == ["fashion_mnist"]
+    assert network.score_name == "FD-fashion_mnist-classifier"
+    assert any(line.startswith("First use of FD-fashion_mnist-classifier") for line in lines)
+    assert any("test accuracy 0.1000" in line for line in lines)
+    bench.suite_feature_network(options, "fashion_mnist", log=lines.append)
+    assert calls == ["fashion_mnist"]  # cached: trained once
+
+
+def test_models_option_narrows_the_fashion_mnist_suite(tmp_path, capsys):
+    for name in bench.FASHION_MNIST_MODELS:
+        (tmp_path / f"{name}_fashion_mnist.yaml").write_text("model: {class: VAE}\n")
+    paths = bench.suite_configs("fashion_mnist", str(tmp_path),
+                                models=["vae", "dcgan", "vae_gan", "bigan", "avae"])
+    # The order given (the AVAE paper's table), not the alphabetical one.
+    assert [os.path.basename(p) for p in paths] == [
+        f"{m}_fashion_mnist.yaml" for m in ("vae", "dcgan", "vae_gan", "bigan", "avae")]
+    for wrong in (["vae", "gan"], ["vae", "vae"], []):
+        with pytest.raises(ConfigError, match="--models takes distinct names"):
+            bench.suite_configs("fashion_mnist", str(tmp_path), models=wrong)
+    with pytest.raises(ConfigError, match="only chooses among the fashion_mnist"):
+        bench.suite_configs("smoke", models=["vae"])
+    assert cli.main(["bench", "fashion_mnist", "--models", "vae,gan", "--epochs", "1",
+                     "--workdir", str(tmp_path / "out"), "--config-dir", str(tmp_path)]) == 2
+    assert "--models takes distinct names" in capsys.readouterr().err
 
 
 def test_fashion_mnist_suite_discovers_configs(tmp_path):
@@ -74,9 +138,15 @@ def test_table_averages_seeds_and_marks_missing_metrics():
         {"config": "gan_x", "model": "GAN", "seed": 0, "epochs": 2, "train_minutes": 2.0,
          "train_cpu_minutes": 4.0, "fd": 5.0, "fd_name": "FD-x-classifier"},
     ]
+    rows[0].update(laplacian_variance_ratio=0.5, gradient_energy_ratio=0.6,
+                   real_laplacian_variance=0.0812, real_gradient_energy=0.0334)
+    rows[1].update(laplacian_variance_ratio=0.7, gradient_energy_ratio=0.8,
+                   real_laplacian_variance=0.0812, real_gradient_energy=0.0334)
     table = bench.markdown_table("fashion_mnist", rows, "2 epochs")
-    assert "| VAE | vae_x | 2 | 1.0 | 2.00 ± 0.10 | 0.0200 ± 0.0100 | 15.00 ± 5.00 |" in table
-    assert "| GAN | gan_x | 2 | 2.0 | 4.00 | — | 5.00 |" in table
+    assert ("| VAE | vae_x | 2 | 1.0 | 2.00 ± 0.10 | 0.0200 ± 0.0100 | 15.00 ± 5.00 | "
+            "0.60 ± 0.10 | 0.70 ± 0.10 |") in table
+    assert "Laplacian variance 0.0812, gradient energy 0.0334" in table
+    assert "| GAN | gan_x | 2 | 2.0 | 4.00 | — | 5.00 | — | — |" in table
     assert "not an FID" in table
 
 
@@ -156,7 +226,8 @@ def test_several_seeds_give_mean_and_std_rows(tmp_path):
 
 def test_out_is_a_deprecated_alias_of_workdir(tmp_path, capsys):
     out = str(tmp_path / "bench")
-    assert cli.main(["bench", "smoke", "--out", out, "--feature-dir", str(tmp_path)]) == 2
+    # (--epochs 0 stops the command after the option has been read, before any training.)
+    assert cli.main(["bench", "smoke", "--out", out, "--epochs", "0"]) == 2
     err = capsys.readouterr().err
     assert "--out is deprecated" in err and "--workdir" in err
 

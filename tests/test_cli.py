@@ -236,11 +236,13 @@ def test_bad_config_gives_one_line_error_and_exit_code_2(override, message, caps
 
 
 def test_config_errors_are_reported_before_tensorflow_is_imported(tmp_path):
-    # A network spec's and a prior's mistakes, in one process (one interpreter start).
+    # A network spec's, a prior's and a data source's mistakes, and a TFDS dataset that was
+    # never prepared, in one process (one interpreter start).
     script = textwrap.dedent(f"""
         import sys
         from tfhybrids import cli
-        for override in ("model.encoder.hidden_units=[8,x]", "prior.radius=-1"):
+        for override in ("model.encoder.hidden_units=[8,x]", "prior.radius=-1",
+                         "data.image_size=x", "data={{name: tfds:mnist, data_dir: .}}"):
             code = cli.main(["train", {TINY_AAE!r}, "--workdir", {str(tmp_path / 'w')!r},
                              "--set", override])
             print("exit", code, "tensorflow imported:", "tensorflow" in sys.modules)
@@ -248,10 +250,13 @@ def test_config_errors_are_reported_before_tensorflow_is_imported(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             cwd=str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["exit 2 tensorflow imported: False"] * 2
+    assert result.stdout.splitlines() == ["exit 2 tensorflow imported: False"] * 4
     assert result.stderr.splitlines() == [
         "tfhybrids: error: model.encoder.hidden_units[1]: expected an integer, got str ('x').",
-        "tfhybrids: error: prior.radius: must be at least 0.0, got -1.0."]
+        "tfhybrids: error: prior.radius: must be at least 0.0, got -1.0.",
+        "tfhybrids: error: data.image_size: expected an integer, got str ('x').",
+        "tfhybrids: error: TFDS dataset 'mnist' is not prepared in ., and tfhybrids never "
+        "downloads; prepare it once with `tfds build mnist --data_dir .`."]
     assert not os.path.exists(tmp_path / "w")
 
 
@@ -290,15 +295,16 @@ def test_cli_subprocess_has_no_traceback_for_bad_input(tmp_path):
 
 
 def test_tensorflow_notices_are_kept_off_stderr(tmp_path):
-    # A mistake found after TensorFlow is imported (the data source checks its keys when it
-    # loads): TensorFlow's oneDNN, CUDA and cuInit notices are not shown, only the one error
-    # line.
+    # A mistake found after TensorFlow is imported (only the loaded data shows that a batch
+    # is larger than the training set): TensorFlow's oneDNN, CUDA and cuInit notices are not
+    # shown, only the one error line.
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     result = subprocess.run([sys.executable, "-m", "tfhybrids.cli", "train", TINY_AAE,
-                             "--workdir", str(tmp_path / "w"), "--set", "data.bogus=1"],
+                             "--workdir", str(tmp_path / "w"), "--set", "data.batch_size=5000"],
                             capture_output=True, text=True, cwd=str(tmp_path), env=env)
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(
-        "tfhybrids: error: data: unknown key 'bogus'."), result.stderr
+        "tfhybrids: error: data source 'digits': the train split has 1437 examples, fewer "
+        "than one batch of 5000"), result.stderr
     assert not os.path.exists(tmp_path / "w")

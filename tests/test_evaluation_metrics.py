@@ -116,3 +116,31 @@ def test_linear_probe_rejects_a_single_class():
     with pytest.raises(DataError):
         classification.linear_probe_accuracy(np.zeros((4, 2)), [1, 1, 1, 1], np.zeros((2, 2)),
                                              [1, 1])
+
+
+# One bright pixel at (1, 1) of a 3x4 image, pixels in [0, 1]: the two interior Laplacians are
+# -4 (at the pixel) and +1 (its right neighbour), variance 6.25; the squared differences are
+# 2 of 8 down and 2 of 9 across: gradient energy 1/4 + 2/9.
+_DOT = np.zeros((1, 3, 4, 1))
+_DOT[0, 1, 1, 0] = 1.0
+
+
+def test_laplacian_variance_and_gradient_energy_by_hand():
+    dot = 2.0 * _DOT - 1.0  # to the bundles' range [-1, 1]
+    assert image_metrics.laplacian_variance(dot)[0] == pytest.approx(6.25)
+    assert image_metrics.gradient_energy(dot)[0] == pytest.approx(0.25 + 2.0 / 9.0)
+    flat = np.full((2, 5, 5, 3), 0.3)
+    np.testing.assert_allclose(image_metrics.laplacian_variance(flat), [0.0, 0.0])
+    np.testing.assert_allclose(image_metrics.gradient_energy(flat), [0.0, 0.0])
+    with pytest.raises(ShapeError, match="3x3 pixels"):
+        image_metrics.laplacian_variance(np.zeros((1, 2, 5, 1)))
+
+
+def test_sharpness_ratio_of_half_contrast_samples_is_a_quarter():
+    real = 2.0 * _DOT - 1.0
+    faded = 2.0 * (0.5 * _DOT) - 1.0
+    summary = image_metrics.sharpness_summary(faded, real)
+    assert summary["laplacian_variance_ratio"] == pytest.approx(0.25)
+    assert summary["gradient_energy_ratio"] == pytest.approx(0.25)
+    assert summary["real_laplacian_variance"] == pytest.approx(6.25)
+    assert summary["num_samples"] == 1

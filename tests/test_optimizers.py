@@ -108,5 +108,6 @@ def test_every_shipped_configs_optimizers_build():
             optimizer = make_optimizer(spec, where=f"{path}: optimizers.{name}")
             schedules += isinstance(optimizer._learning_rate,
                                     keras.optimizers.schedules.LearningRateSchedule)
-    # The mode-collapse configs (2-3 players x 6), AVB's (2) and CycleGAN's (4).
-    assert schedules == 2 * 2 + 3 * 2 + 2 * 2 + 2 + 4
+    # The mode-collapse configs (2-3 players x 6), AVB's (2), CycleGAN's (4) and the main
+    # job's (3).
+    assert schedules == 2 * 2 + 3 * 2 + 2 * 2 + 2 + 4 + 3

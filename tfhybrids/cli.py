@@ -25,6 +25,7 @@ def _default_workdir(config_path):
 
 
 def cmd_train(args):
+    from tfhybrids.data.specs import check_data_available
     from tfhybrids.training.checkpoints import check_workdir, completed_message, completed_run
     from tfhybrids.training.config import load_config
 
@@ -35,6 +36,8 @@ def cmd_train(args):
     if not args.retrain and completed_run(workdir, config["train"]["epochs"]) is not None:
         print(completed_message(workdir, config["train"]["epochs"]))
         return 0
+    # Data certainly missing (judged from the file system) is reported before the import too.
+    check_data_available(config["data"])
     from tfhybrids.training.runner import train
 
     train(config, workdir, retrain=args.retrain)

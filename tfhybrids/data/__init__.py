@@ -11,30 +11,39 @@ dataset prepared with tensorflow-datasets). Nothing is ever downloaded.
 Images are float32 NHWC in [-1, 1] (for generators ending in tanh); `to_unit_range` and
 `from_unit_range` convert to and from [0, 1]. Labels are int32.
 
-Adding a source takes one new module in this package holding `@register_source("name")` on its
-loader: every module here is imported below, which runs its registration.
+The keys of every source's `data:` section are checked by `check_data` (in `specs.py`,
+without TensorFlow). Importing this package does not import TensorFlow either: the source
+modules, which do, are imported on first use (`load_data`, or any other name of the
+package). Adding a source takes one new module in this package holding
+`@register_source("name")` on its loader, and its keys in `specs.SOURCE_KEYS`.
 """
 
 import importlib
-import pkgutil
 
-from tfhybrids.data.base import DataBundle, from_unit_range, to_unit_range
-from tfhybrids.data.registry import SOURCES, load_data, register_source
-from tfhybrids.data.toy2d import toy2d_modes, toy2d_std
+from tfhybrids.data.registry import import_sources, load_data, register_source
+from tfhybrids.data.specs import check_data
 
-# Import every module of the package so each source's `register_source` line runs; a new source
-# needs no edit here (the same pattern as fairseq's model registry).
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
-del _module
+# Names of the package that live in the source modules (which import TensorFlow).
+_LAZY = {
+    "DataBundle": "base",
+    "from_unit_range": "base",
+    "to_unit_range": "base",
+    "toy2d_modes": "toy2d",
+    "toy2d_std": "toy2d",
+    "SOURCES": "registry",
+}
 
-__all__ = [
-    "DataBundle",
-    "SOURCES",
-    "from_unit_range",
-    "load_data",
-    "register_source",
-    "to_unit_range",
-    "toy2d_modes",
-    "toy2d_std",
-]
+__all__ = ["check_data", "load_data", "register_source", *sorted(_LAZY)]
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # Every source module first: `SOURCES` is then complete, and `tfhybrids.data.digits`
+    # (a submodule) an attribute.
+    import_sources()
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    if name in globals():
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

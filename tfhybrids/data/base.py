@@ -9,7 +9,7 @@ Labels are int32 class indices.
 
 A source turns its raw data into two *example* datasets (unbatched, in a fixed order, elements
 `(x float32, y int32)`) and hands them to `build_bundle`, which applies the options every source
-shares (the `COMMON_KEYS` of the config's `data:` section):
+shares (the `COMMON_KEYS` of the config's `data:` section, checked in `tfhybrids.data.specs`):
 
     batch_size      int >= 1, default 64. The global batch size.
     shuffle_buffer  int >= 1, default 10000.
@@ -41,11 +41,9 @@ import threading
 import numpy as np
 import tensorflow as tf
 
-from tfhybrids.errors import ConfigError, DataError
-from tfhybrids.validation import check_bool, check_choice, check_int, check_keys
+from tfhybrids.errors import DataError
+from tfhybrids.validation import check_choice, check_int
 
-COMMON_KEYS = ("name", "batch_size", "shuffle_buffer", "cache", "prefetch", "labels_per_class",
-               "labels_seed", "labeled_batch_size")
 UNLABELED = -1
 SPLITS = ("train", "test")
 # `cache: auto` keeps a split's decoded examples in memory only up to this many bytes.
@@ -66,63 +64,19 @@ def from_unit_range(x):
 class PipelineOptions:
     """The config keys every source shares (see the module docstring)."""
 
-    batch_size: int = 64
-    shuffle_buffer: int = 10000
-    cache: bool | str = "auto"
-    prefetch: bool = True
-    labels_per_class: int | None = None
-    labels_seed: int = 0
-    labeled_batch_size: int | None = None
+    batch_size: int
+    shuffle_buffer: int
+    cache: bool | str
+    prefetch: bool
+    labels_per_class: int | None
+    labels_seed: int
+    labeled_batch_size: int | None
 
 
-def parse_common(config, source_keys, where="data"):
-    """Checks a source's config section and returns its common options.
-
-    Args:
-        config: dict. The `data:` section.
-        source_keys: iterable of str. The keys this source adds to `COMMON_KEYS`.
-        where: str. Section name used in error messages.
-
-    Returns:
-        A `PipelineOptions`.
-
-    Raises:
-        ConfigError: for an unknown key (listing the allowed ones), a missing `name` or a bad value.
-    """
-    check_keys(where, config, tuple(COMMON_KEYS) + tuple(source_keys), required=("name",))
-    defaults = PipelineOptions()
-    labels_per_class = config.get("labels_per_class")
-    if labels_per_class is not None:
-        labels_per_class = check_int(where, "labels_per_class", labels_per_class, minimum=1)
-    labeled_batch_size = config.get("labeled_batch_size")
-    if labeled_batch_size is not None:
-        labeled_batch_size = check_int(where, "labeled_batch_size", labeled_batch_size,
-                                       minimum=1)
-        if labels_per_class is None:
-            raise ConfigError(
-                f"{where}.labeled_batch_size: a separate labelled batch needs a labelled "
-                f"subset; set {where}.labels_per_class too (e.g. 10 for 100 labels), or drop "
-                "labeled_batch_size.")
-    return PipelineOptions(
-        labels_per_class=labels_per_class,
-        labels_seed=check_int(where, "labels_seed", config.get("labels_seed", 0), minimum=0),
-        labeled_batch_size=labeled_batch_size,
-        batch_size=check_int(where, "batch_size", config.get("batch_size", defaults.batch_size),
-                             minimum=1),
-        shuffle_buffer=check_int(where, "shuffle_buffer",
-                                 config.get("shuffle_buffer", defaults.shuffle_buffer), minimum=1),
-        cache=_check_cache(where, config.get("cache", defaults.cache)),
-        prefetch=check_bool(where, "prefetch", config.get("prefetch", defaults.prefetch)),
-    )
-
-
-def _check_cache(where, value):
-    if value == "auto":
-        return value
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where}.cache: expected auto, true or false, got "
-                          f"{type(value).__name__} ({value!r}).")
-    return value
+def pipeline_options(section):
+    """The common options of a checked `data:` section (see `tfhybrids.data.specs`)."""
+    return PipelineOptions(**{field.name: section[field.name]
+                              for field in dataclasses.fields(PipelineOptions)})
 
 
 def decoded_bytes(num_examples, element_shape):

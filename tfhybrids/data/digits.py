@@ -11,9 +11,8 @@ Pixels run 0..16 in the source; they are mapped to [-1, 1] (0 -> -1, 16 -> +1). 
 
 import numpy as np
 
-from tfhybrids.data.base import labelled_image_bundle, parse_common
+from tfhybrids.data.base import labelled_image_bundle, pipeline_options
 from tfhybrids.data.registry import register_source
-from tfhybrids.validation import check_int
 
 MAX_INTENSITY = 16
 TEST_FRACTION = 0.2
@@ -40,8 +39,5 @@ def digits_split():
 @register_source("digits")
 def load_digits(config, seed):
     """Loads the `digits` source (see the module docstring) as a `DataBundle`."""
-    options = parse_common(config, ("image_size",))
-    image_size = check_int("data", "image_size", config.get("image_size", 8), minimum=8,
-                           maximum=64)
-    return labelled_image_bundle("digits", digits_split(), MAX_INTENSITY, image_size, options,
-                                 seed, CLASS_NAMES)
+    return labelled_image_bundle("digits", digits_split(), MAX_INTENSITY, config["image_size"],
+                                 pipeline_options(config), seed, CLASS_NAMES)

@@ -37,10 +37,9 @@ the full grid do). Images are in [-1, 1] (0 -> -1, 1 -> +1), shape (64, 64, 1), 
 
 import numpy as np
 
-from tfhybrids.data.base import array_examples, build_bundle, parse_common
+from tfhybrids.data.base import array_examples, build_bundle, pipeline_options
 from tfhybrids.data.registry import register_source
 from tfhybrids.errors import DataError
-from tfhybrids.validation import check_int
 
 SHAPES = ("square", "ellipse", "heart")
 IMAGE_SIZE = 64
@@ -160,9 +159,7 @@ DSPRITES = SpriteFactors()
 @register_source("dsprites")
 def load_dsprites(config, seed):
     """Loads the `dsprites` source (see the module docstring) as a `DataBundle`."""
-    options = parse_common(config, ("num_train", "num_test"))
-    num_train = check_int("data", "num_train", config.get("num_train", 20000), minimum=1)
-    num_test = check_int("data", "num_test", config.get("num_test", 2000), minimum=1)
+    num_train, num_test = config["num_train"], config["num_test"]
     train_rng, test_rng = (np.random.default_rng(stream)
                            for stream in np.random.SeedSequence(seed).spawn(2))
     splits = {}
@@ -182,7 +179,7 @@ def load_dsprites(config, seed):
         test=array_examples(*splits["test"], decode),
         num_train=num_train,
         num_test=num_test,
-        options=options,
+        options=pipeline_options(config),
         seed=seed,
         num_classes=len(SHAPES),
         class_names=list(SHAPES),

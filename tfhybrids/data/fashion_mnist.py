@@ -21,31 +21,23 @@ Pixels 0..255 are mapped to [-1, 1]. Shape (S, S, 1).
 import dataclasses
 import gzip
 import math
-import os
 import struct
 import zlib
 
 import numpy as np
 
-from tfhybrids.data import tfds_source
-from tfhybrids.data.base import labelled_image_bundle, parse_common
+from tfhybrids.data import specs, tfds_source
+from tfhybrids.data.base import labelled_image_bundle, pipeline_options
 from tfhybrids.data.registry import register_source
 from tfhybrids.errors import DataError
-from tfhybrids.validation import check_int, check_str
 
-DEFAULT_PATH = "/usr/share/datasets/fashion-mnist"
-FILES = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
+DEFAULT_PATH = specs.FASHION_MNIST_PATH
+FILES = specs.FASHION_MNIST_FILES
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                "Sneaker", "Bag", "Ankle boot"]
 # IDX magic numbers: two zero bytes, type 0x08 (unsigned byte), then the number of dimensions.
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
-_KEYS = ("path", "data_dir", "image_size", "train_limit", "test_limit")
 
 
 def _corrupt(path, problem):
@@ -88,15 +80,6 @@ def read_idx(path, magic):
     return np.frombuffer(raw, np.uint8, offset=header_size).reshape(dims)
 
 
-def _file_path(directory, stem):
-    """The gzipped file if present, else the uncompressed one, else None."""
-    for candidate in (f"{stem}.gz", stem):
-        full = os.path.join(directory, candidate)
-        if os.path.isfile(full):
-            return full
-    return None
-
-
 def _read_split(images_path, labels_path, limit):
     images = read_idx(images_path, IMAGES_MAGIC)
     labels = read_idx(labels_path, LABELS_MAGIC)
@@ -128,19 +111,10 @@ def _limited(builder, split, limit):
 @register_source("fashion_mnist")
 def load_fashion_mnist(config, seed):
     """Loads the `fashion_mnist` source (see the module docstring) as a `DataBundle`."""
-    options = parse_common(config, _KEYS)
-    path = check_str("data", "path", config.get("path", DEFAULT_PATH))
-    data_dir = config.get("data_dir")
-    if data_dir is not None:
-        data_dir = check_str("data", "data_dir", data_dir)
-    image_size = check_int("data", "image_size", config.get("image_size", 28), minimum=8,
-                           maximum=128)
-    limits = {}
-    for key in ("train_limit", "test_limit"):
-        value = config.get(key)
-        limits[key] = None if value is None else check_int("data", key, value, minimum=1)
-
-    paths = {part: _file_path(path, stem) for part, stem in FILES.items()}
+    options = pipeline_options(config)
+    path, data_dir, image_size = config["path"], config["data_dir"], config["image_size"]
+    limits = {key: config[key] for key in ("train_limit", "test_limit")}
+    paths = specs.fashion_mnist_files(path)
     if all(paths.values()):
         return _from_idx(paths, options, seed, image_size, **limits)
 
@@ -153,12 +127,7 @@ def load_fashion_mnist(config, seed):
             image_size=image_size)
         return dataclasses.replace(bundle, class_names=list(CLASS_NAMES))
 
-    missing = [FILES[part] + ".gz" for part, found in paths.items() if not found]
-    detail = "" if len(missing) == len(FILES) else f" (missing {', '.join(missing)})"
-    raise DataError(
-        f"Fashion-MNIST not found in {path}{detail} or a prepared TFDS copy in "
-        f"{_data_dir_text(data_dir)}; install it with `apt-get install dataset-fashion-mnist` "
-        f"(or set data.path).")
+    raise specs.fashion_mnist_missing_error(path, paths, data_dir)
 
 
 def _prepared_tfds_copy(data_dir):
@@ -167,10 +136,3 @@ def _prepared_tfds_copy(data_dir):
         return tfds_source.prepared_builder("fashion_mnist", data_dir)
     except DataError:
         return None
-
-
-def _data_dir_text(data_dir):
-    try:
-        return tfds_source.data_dir_text(data_dir)
-    except DataError:
-        return data_dir or "the default TFDS data dir"

@@ -20,14 +20,12 @@ streams spawned from it.
 
 import numpy as np
 
-from tfhybrids.data.base import array_examples, build_bundle, parse_common
+from tfhybrids.data.base import array_examples, build_bundle, pipeline_options
 from tfhybrids.data.registry import register_source
-from tfhybrids.validation import check_int
 
 NUM_POINTS = 4
 IMAGE_SHAPE = (2, 2, 1)
 CLASS_NAMES = ["top-left", "top-right", "bottom-left", "bottom-right"]
-_KEYS = ("num_train", "num_test")
 
 
 def four_point_images():
@@ -45,9 +43,7 @@ def sample_four_points(count, rng):
 @register_source("four_points")
 def load_four_points(config, seed):
     """Loads the `four_points` source (see the module docstring) as a `DataBundle`."""
-    options = parse_common(config, _KEYS)
-    num_train = check_int("data", "num_train", config.get("num_train", 10000), minimum=1)
-    num_test = check_int("data", "num_test", config.get("num_test", 1000), minimum=1)
+    num_train, num_test = config["num_train"], config["num_test"]
     train_rng, test_rng = (np.random.default_rng(stream)
                            for stream in np.random.SeedSequence(seed).spawn(2))
     x_train, y_train = sample_four_points(num_train, train_rng)
@@ -59,7 +55,7 @@ def load_four_points(config, seed):
         test=array_examples(x_test, y_test),
         num_train=num_train,
         num_test=num_test,
-        options=options,
+        options=pipeline_options(config),
         seed=seed,
         num_classes=NUM_POINTS,
         class_names=CLASS_NAMES,

@@ -34,7 +34,7 @@ import colorsys
 
 import numpy as np
 
-from tfhybrids.data.base import array_examples, build_bundle, decode_images, parse_common
+from tfhybrids.data.base import array_examples, build_bundle, decode_images, pipeline_options
 from tfhybrids.data.registry import register_source
 from tfhybrids.errors import DataError
 from tfhybrids.validation import check_choice, check_int
@@ -186,9 +186,7 @@ def split_factors(seed, num_train, num_test):
 @register_source("shapes64")
 def load_shapes64(config, seed):
     """Loads the `shapes64` source (see the module docstring) as a `DataBundle`."""
-    options = parse_common(config, ("num_train", "num_test"))
-    num_train = check_int("data", "num_train", config.get("num_train", 20000), minimum=1)
-    num_test = check_int("data", "num_test", config.get("num_test", 2000), minimum=1)
+    num_train, num_test = config["num_train"], config["num_test"]
     splits = {}
     for split, factors in zip(("train", "test"), split_factors(seed, num_train, num_test)):
         splits[split] = (SHAPES64.render_uint8(factors), factors[:, 0].astype(np.int32))
@@ -203,7 +201,7 @@ def load_shapes64(config, seed):
         test=array_examples(*splits["test"], decode),
         num_train=num_train,
         num_test=num_test,
-        options=options,
+        options=pipeline_options(config),
         seed=seed,
         num_classes=len(SHAPES),
         class_names=list(SHAPES),

@@ -31,12 +31,10 @@ import logging
 import numpy as np
 import tensorflow as tf
 
-from tfhybrids.data.base import IndexedSplit, build_bundle, decode_images, parse_common
+from tfhybrids.data import specs
+from tfhybrids.data.base import IndexedSplit, build_bundle, decode_images, pipeline_options
 from tfhybrids.data.registry import register_source
 from tfhybrids.errors import DataError
-from tfhybrids.validation import check_int, check_str
-
-_KEYS = ("data_dir", "train_split", "test_split", "image_key", "label_key", "image_size")
 
 
 def import_tfds():
@@ -47,13 +45,6 @@ def import_tfds():
         raise DataError(f"tfds data sources need tensorflow-datasets ({error}); install it with "
                         f"`pip install tensorflow-datasets importlib_resources`.") from None
     return tfds
-
-
-def data_dir_text(data_dir):
-    """The data dir TFDS will look in, for messages."""
-    if data_dir is not None:
-        return data_dir
-    return f"the default TFDS data dir ({import_tfds().core.constants.DATA_DIR})"
 
 
 def prepared_builder(name, data_dir=None):
@@ -189,29 +180,11 @@ def bundle_from_builder(builder, *, name, options, seed, train_split="train",
 @register_source("tfds:")
 def load_tfds(config, seed):
     """Loads a `tfds:<name>` source (see the module docstring) as a `DataBundle`."""
-    options = parse_common(config, _KEYS)
     dataset_name = config["name"].partition(":")[2]
-
-    def optional_str(key, default):
-        value = config.get(key, default)
-        return None if value is None else check_str("data", key, value)
-
-    data_dir = optional_str("data_dir", None)
-    image_size = config.get("image_size")
-    if image_size is not None:
-        image_size = check_int("data", "image_size", image_size, minimum=4, maximum=1024)
-    settings = dict(
-        train_split=check_str("data", "train_split", config.get("train_split", "train")),
-        test_split=check_str("data", "test_split", config.get("test_split", "test")),
-        image_key=check_str("data", "image_key", config.get("image_key", "image")),
-        label_key=optional_str("label_key", "label"),
-        image_size=image_size,
-    )
-    builder = prepared_builder(dataset_name, data_dir)
+    builder = prepared_builder(dataset_name, config["data_dir"])
     if builder is None:
-        build = f"tfds build {dataset_name}" + (f" --data_dir {data_dir}" if data_dir else "")
-        raise DataError(
-            f"TFDS dataset '{dataset_name}' is not prepared in {data_dir_text(data_dir)}, and "
-            f"tfhybrids never downloads; prepare it once with `{build}`.")
-    return bundle_from_builder(builder, name=config["name"], options=options, seed=seed,
-                               **settings)
+        raise specs.tfds_not_prepared_error(dataset_name, config["data_dir"])
+    settings = {key: config[key] for key in ("train_split", "test_split", "image_key",
+                                             "label_key", "image_size")}
+    return bundle_from_builder(builder, name=config["name"], options=pipeline_options(config),
+                               seed=seed, **settings)

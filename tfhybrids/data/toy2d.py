@@ -34,18 +34,12 @@ import math
 
 import numpy as np
 
-from tfhybrids.data.base import COMMON_KEYS, array_examples, build_bundle, parse_common
+from tfhybrids.data import specs
+from tfhybrids.data.base import array_examples, build_bundle, pipeline_options
 from tfhybrids.data.registry import register_source
-from tfhybrids.errors import ConfigError
-from tfhybrids.validation import check_choice, check_float, check_int, check_keys
+from tfhybrids.validation import check_choice
 
-DATASETS = ("ring", "grid", "swiss_roll")
-_KEYS = ("dataset", "num_train", "num_test")
-_DATASET_KEYS = {
-    "ring": ("radius", "std", "num_modes"),
-    "grid": ("std", "grid_size", "spacing"),
-    "swiss_roll": ("noise", "num_segments"),
-}
+DATASETS = specs.TOY2D_DATASETS
 # scikit-learn's make_swiss_roll parameter range, and a scale bringing the roll to about unit size.
 _ROLL_T_MIN = 1.5 * math.pi
 _ROLL_T_MAX = 4.5 * math.pi
@@ -54,59 +48,39 @@ _ROLL_SCALE = 7.5
 
 @dataclasses.dataclass(frozen=True)
 class Toy2DSpec:
-    """A parsed toy2d config section: which set, how many points, and its shape parameters."""
+    """A checked toy2d config section: which set, how many points, and its shape parameters
+    (those of the other sets are None)."""
 
     dataset: str
     num_train: int
     num_test: int
     std: float
-    radius: float = 1.0
-    num_modes: int = 8
-    grid_size: int = 5
-    spacing: float = 2.0
-    num_segments: int = 10
+    radius: float | None = None
+    num_modes: int | None = None
+    grid_size: int | None = None
+    spacing: float | None = None
+    num_segments: int | None = None
+
+
+def toy2d_spec(section):
+    """The `Toy2DSpec` of a checked toy2d section (see tfhybrids.data.specs)."""
+    dataset = section["dataset"]
+    # The Swiss roll's spread is called noise: it is not the std of a mixture component.
+    spread = "noise" if dataset == "swiss_roll" else "std"
+    shape = {key: section[key] for key in specs.TOY2D_DATASET_KEYS[dataset] if key != spread}
+    return Toy2DSpec(dataset, section["num_train"], section["num_test"], section[spread],
+                     **shape)
 
 
 def parse_toy2d(config):
-    """Checks a toy2d `data:` section and returns `(PipelineOptions, Toy2DSpec)`.
+    """Checks a toy2d `data:` section and returns its `Toy2DSpec`.
 
     `name` may be left out (it defaults to "toy2d"), so `toy2d_modes` can take a partial section.
     """
-    if not isinstance(config, dict):
-        raise ConfigError(f"data: expected a mapping of keys to values, got "
-                          f"{type(config).__name__} ({config!r}).")
-    config = {"name": "toy2d", **config}
-    check_choice("data", "name", config["name"], ("toy2d",))
-    dataset = check_choice("data", "dataset", config.get("dataset", "ring"), DATASETS)
-    # Name the chosen set in the message: 'radius' is fine for a ring but unknown for a grid.
-    check_keys(f"data (toy2d dataset '{dataset}')", config,
-               COMMON_KEYS + _KEYS + _DATASET_KEYS[dataset])
-    options = parse_common(config, _KEYS + _DATASET_KEYS[dataset])
-    counts = {key: check_int("data", key, config.get(key, default), minimum=1)
-              for key, default in (("num_train", 10000), ("num_test", 2500))}
-    if dataset == "ring":
-        spec = Toy2DSpec(
-            dataset, **counts,
-            std=check_float("data", "std", config.get("std", 0.01), minimum=0.0,
-                            exclusive_minimum=True),
-            radius=check_float("data", "radius", config.get("radius", 1.0), minimum=0.0,
-                               exclusive_minimum=True),
-            num_modes=check_int("data", "num_modes", config.get("num_modes", 8), minimum=1))
-    elif dataset == "grid":
-        spec = Toy2DSpec(
-            dataset, **counts,
-            std=check_float("data", "std", config.get("std", 0.05), minimum=0.0,
-                            exclusive_minimum=True),
-            grid_size=check_int("data", "grid_size", config.get("grid_size", 5), minimum=1),
-            spacing=check_float("data", "spacing", config.get("spacing", 2.0), minimum=0.0,
-                                exclusive_minimum=True))
-    else:
-        spec = Toy2DSpec(
-            dataset, **counts,
-            std=check_float("data", "noise", config.get("noise", 0.05), minimum=0.0),
-            num_segments=check_int("data", "num_segments", config.get("num_segments", 10),
-                                   minimum=1))
-    return options, spec
+    if isinstance(config, dict):
+        config = {"name": "toy2d", **config}
+    check_choice("data", "name", specs.check_name(config), ("toy2d",))
+    return toy2d_spec(specs.check_source("toy2d", config))
 
 
 def _roll_point(t):
@@ -131,15 +105,13 @@ def toy2d_modes(config):
 
     For the Swiss roll these are the roll's points at the middle of each segment.
     """
-    _, spec = parse_toy2d(config)
-    return _modes(spec).astype(np.float32)
+    return _modes(parse_toy2d(config)).astype(np.float32)
 
 
 def toy2d_std(config):
     """Returns the per-coordinate standard deviation of the points around their mode (or the
     Swiss roll's noise) for a toy2d config."""
-    _, spec = parse_toy2d(config)
-    return spec.std
+    return parse_toy2d(config).std
 
 
 def sample_toy2d(spec, count, rng):
@@ -161,7 +133,7 @@ def sample_toy2d(spec, count, rng):
 @register_source("toy2d")
 def load_toy2d(config, seed):
     """Loads the `toy2d` source (see the module docstring) as a `DataBundle`."""
-    options, spec = parse_toy2d(config)
+    spec = toy2d_spec(config)
     train_rng, test_rng = (np.random.default_rng(stream)
                            for stream in np.random.SeedSequence(seed).spawn(2))
     x_train, y_train = sample_toy2d(spec, spec.num_train, train_rng)
@@ -173,7 +145,7 @@ def load_toy2d(config, seed):
         test=array_examples(x_test, y_test),
         num_train=spec.num_train,
         num_test=spec.num_test,
-        options=options,
+        options=pipeline_options(config),
         seed=seed,
         num_classes=len(_modes(spec)),
         class_names=None,

@@ -60,22 +60,20 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from tfhybrids.data import fashion_mnist, tfds_source
+from tfhybrids.data import fashion_mnist, specs, tfds_source
 from tfhybrids.data.base import (
     IndexedSplit,
     array_examples,
     build_bundle,
     decode_images,
-    parse_common,
+    pipeline_options,
 )
 from tfhybrids.data.registry import register_source
-from tfhybrids.errors import ConfigError, DataError
-from tfhybrids.validation import check_choice, check_float, check_int, check_str
+from tfhybrids.errors import DataError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 KIND = "image_pairs"
-# Fashion-MNIST's train split is cut in two halves: X from the first, Y from the second.
-STYLE_HALF = 30000
+STYLE_HALF = specs.STYLE_HALF
 
 
 def style_transform(images):
@@ -119,31 +117,18 @@ def pair_examples(x_examples, y_examples, num_x, num_y):
 
 
 # --------------------------------------------------------------------- fashion_mnist_style
-_STYLE_KEYS = ("path", "train_limit", "test_limit", "image_size")
-
-
 @register_source("fashion_mnist_style")
 def load_fashion_mnist_style(config, seed):
     """Loads `fashion_mnist_style` (see the module docstring) as a `DataBundle`."""
-    options = parse_common(config, _STYLE_KEYS)
-    path = check_str("data", "path", config.get("path", fashion_mnist.DEFAULT_PATH))
-    image_size = check_int("data", "image_size", config.get("image_size", 28), minimum=8,
-                           maximum=128)
-    train_limit = check_int("data", "train_limit", config.get("train_limit", STYLE_HALF),
-                            minimum=1, maximum=STYLE_HALF)
-    test_limit = config.get("test_limit")
-    if test_limit is not None:
-        test_limit = check_int("data", "test_limit", test_limit, minimum=1)
-    paths = {part: fashion_mnist._file_path(path, stem)
-             for part, stem in fashion_mnist.FILES.items()}
+    image_size, train_limit = config["image_size"], config["train_limit"]
+    paths = specs.fashion_mnist_files(config["path"])
     if not all(paths.values()):
-        raise DataError(
-            f"fashion_mnist_style needs the Fashion-MNIST IDX files in {path}; install them with "
-            "`apt-get install dataset-fashion-mnist` (or set data.path).")
+        raise specs.fashion_mnist_missing_error(config["path"], paths, None, tfds_fallback=False)
     images, labels = fashion_mnist._read_split(paths["train_images"], paths["train_labels"],
                                                None)
     test_images, test_labels = fashion_mnist._read_split(paths["test_images"],
-                                                         paths["test_labels"], test_limit)
+                                                         paths["test_labels"],
+                                                         config["test_limit"])
 
     def decode(batch):
         return decode_images(batch, 255, image_size)
@@ -159,21 +144,17 @@ def load_fashion_mnist_style(config, seed):
     x_test = array_examples(test_images, test_labels, decode)
     test = x_test.map(lambda x, y: (tf.stack([x, style_transform(x)]), y))
     return build_bundle(name="fashion_mnist_style", kind=KIND, train=train, test=test,
-                        num_train=num_train, num_test=len(test_images), options=options,
-                        seed=seed, num_classes=len(fashion_mnist.CLASS_NAMES),
+                        num_train=num_train, num_test=len(test_images),
+                        options=pipeline_options(config), seed=seed,
+                        num_classes=len(fashion_mnist.CLASS_NAMES),
                         class_names=fashion_mnist.CLASS_NAMES)
 
 
 # --------------------------------------------------------------------- image_folders
-_FOLDER_KEYS = ("domain_x", "domain_y", "domain_x_test", "domain_y_test", "test_fraction",
-                "image_size", "channels")
-
-
 def list_images(folder, key):
     """Sorted image files of `folder`; DataError naming `data.<key>` if missing or empty."""
     if not os.path.isdir(folder):
-        raise DataError(f"data.{key}: folder {folder!r} does not exist; set data.{key} to a "
-                        "folder of images of that domain.")
+        raise specs.missing_folder_error(folder, key)
     files = sorted(os.path.join(folder, name) for name in os.listdir(folder)
                    if name.lower().endswith(IMAGE_EXTENSIONS)
                    and os.path.isfile(os.path.join(folder, name)))
@@ -224,27 +205,15 @@ def _labelled(images):
 @register_source("image_folders")
 def load_image_folders(config, seed):
     """Loads `image_folders` (see the module docstring) as a `DataBundle`."""
-    options = parse_common(config, _FOLDER_KEYS)
-    for key in ("domain_x", "domain_y"):
-        if key not in config:
-            raise ConfigError(f"data: image_folders needs data.{key}, the folder of domain "
-                              f"{key[-1].upper()}'s images.")
-    image_size = check_int("data", "image_size", config.get("image_size", 64), minimum=8,
-                           maximum=512)
-    channels = check_choice("data", "channels", config.get("channels", 3), (1, 3))
-    fraction = check_float("data", "test_fraction", config.get("test_fraction", 0.1),
-                           minimum=0.0, maximum=0.5, exclusive_minimum=True)
-    files = {key: list_images(check_str("data", key, config[key]), key)
-             for key in ("domain_x", "domain_y")}
+    image_size, channels = config["image_size"], config["channels"]
+    files = {key: list_images(config[key], key) for key in ("domain_x", "domain_y")}
     splits = {}
     for domain in ("x", "y"):
         key = f"domain_{domain}"
-        test_folder = config.get(f"{key}_test")
-        if test_folder is None:
-            splits[domain] = _split_files(files[key], fraction, key)
+        if config[f"{key}_test"] is None:
+            splits[domain] = _split_files(files[key], config["test_fraction"], key)
         else:
-            splits[domain] = (files[key], list_images(
-                check_str("data", f"{key}_test", test_folder), f"{key}_test"))
+            splits[domain] = (files[key], list_images(config[f"{key}_test"], f"{key}_test"))
     (x_train, x_test), (y_train, y_test) = splits["x"], splits["y"]
     # Folders of a paired data set often share file names; a fixed permutation of Y's files
     # keeps sorted names from pairing up the two halves of the train examples.
@@ -252,30 +221,19 @@ def load_image_folders(config, seed):
     train = indexed_pairs(x_train, y_train, image_size, channels)
     test = indexed_pairs(x_test, y_test, image_size, channels)
     return build_bundle(name="image_folders", kind=KIND, indexed={"train": train, "test": test},
-                        num_train=train.size, num_test=test.size, options=options, seed=seed)
+                        num_train=train.size, num_test=test.size,
+                        options=pipeline_options(config), seed=seed)
 
 
 # --------------------------------------------------------------------- tfds:cycle_gan/<pair>
-_TFDS_KEYS = ("data_dir", "image_size")
-
-
 @register_source("tfds:cycle_gan/")
 def load_tfds_cycle_gan(config, seed):
     """Loads a prepared `tfds:cycle_gan/<pair>` (see the module docstring) as a `DataBundle`."""
-    options = parse_common(config, _TFDS_KEYS)
     dataset_name = config["name"].partition(":")[2]
-    data_dir = config.get("data_dir")
-    if data_dir is not None:
-        data_dir = check_str("data", "data_dir", data_dir)
-    image_size = check_int("data", "image_size", config.get("image_size", 64), minimum=8,
-                           maximum=512)
-    builder = tfds_source.prepared_builder(dataset_name, data_dir)
+    image_size = config["image_size"]
+    builder = tfds_source.prepared_builder(dataset_name, config["data_dir"])
     if builder is None:
-        build = f"tfds build {dataset_name}" + (f" --data_dir {data_dir}" if data_dir else "")
-        raise DataError(
-            f"TFDS dataset '{dataset_name}' is not prepared in "
-            f"{tfds_source.data_dir_text(data_dir)}, and tfhybrids never downloads; prepare it "
-            f"once with `{build}`.")
+        raise specs.tfds_not_prepared_error(dataset_name, config["data_dir"])
     tfds = tfds_source.import_tfds()
     splits = builder.info.splits
 
@@ -292,4 +250,5 @@ def load_tfds_cycle_gan(config, seed):
     test, num_test = pair_examples(_labelled(images("testA")), images("testB"),
                                    counts["testA"], counts["testB"])
     return build_bundle(name=config["name"], kind=KIND, train=train, test=test,
-                        num_train=num_train, num_test=num_test, options=options, seed=seed)
+                        num_train=num_train, num_test=num_test,
+                        options=pipeline_options(config), seed=seed)

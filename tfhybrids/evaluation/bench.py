@@ -4,9 +4,13 @@ LPIPS, FID) does.
 
 Suites:
     fashion_mnist  the image hybrids on Fashion-MNIST: `configs/<model>_fashion_mnist.yaml` for
-                   each model of `FASHION_MNIST_MODELS` whose config is present. Columns: reconstruction MSE and SSIM, FD-fashion_mnist-
-                   classifier (or FID with --feature-network inception), linear-probe accuracy,
-                   IWAE bound where the model has a likelihood.
+                   each model of `FASHION_MNIST_MODELS` whose config is present, or only the
+                   `models` given (`--models vae,dcgan,vae_gan,bigan,avae`: the AVAE paper's
+                   table). Columns: reconstruction MSE and SSIM, FD-fashion_mnist-classifier
+                   (or FID with --feature-network inception), the samples' sharpness over the
+                   test images' (Laplacian variance, gradient energy), linear-probe accuracy,
+                   IWAE bound where the model has a likelihood. A missing domain classifier
+                   is trained on first use (a few minutes, before the models).
     dsprites       `configs/vae_dsprites.yaml` and `configs/beta_vae_dsprites.yaml`: the beta-VAE
                    disentanglement metric, reconstruction MSE and the test KL.
     toy2d          the mode-collapse benchmark of `benchmarks/mode_collapse.py` (run as it is).
@@ -53,6 +57,7 @@ import numpy as np
 
 from tfhybrids.errors import ConfigError
 from tfhybrids.evaluation.evaluate import EvaluationOptions, evaluate_model, feature_network_for
+from tfhybrids.evaluation.feature_networks import CLASSIFIER_DATASETS
 
 SUITES = ("fashion_mnist", "dsprites", "toy2d", "smoke")
 # The checkout this module sits in, when it is imported from one (an editable install).
@@ -80,10 +85,27 @@ FASHION_MNIST_MODELS = ("vae", "aae", "dcgan", "vae_gan", "conditional_vae_gan",
                         "alpha_gan")
 
 
-def suite_configs(suite, config_dir=None):
-    """The config files of a suite, in a stable (alphabetical) order."""
+def _chosen_models(models):
+    """The `--models` of the fashion_mnist suite, checked against `FASHION_MNIST_MODELS`."""
+    unknown = [m for m in models if m not in FASHION_MNIST_MODELS]
+    if unknown or not models or len(set(models)) != len(models):
+        raise ConfigError(f"bench fashion_mnist: --models takes distinct names of "
+                          f"{', '.join(FASHION_MNIST_MODELS)} (comma-separated), got "
+                          f"{','.join(models) or 'none'}.")
+    return list(models)
+
+
+def suite_configs(suite, config_dir=None, models=None):
+    """The config files of a suite, in a stable (alphabetical) order; for fashion_mnist,
+    `models` (stems of `FASHION_MNIST_MODELS`) runs only those, in the order given."""
     config_dir = config_dir or os.path.join(repository_root(), "configs")
-    if suite == "fashion_mnist":
+    if models is not None and suite != "fashion_mnist":
+        raise ConfigError(f"bench {suite}: --models only chooses among the fashion_mnist "
+                          f"suite's models.")
+    if suite == "fashion_mnist" and models is not None:
+        paths = [os.path.join(config_dir, f"{m}_fashion_mnist.yaml")
+                 for m in _chosen_models(models)]
+    elif suite == "fashion_mnist":
         paths = sorted(p for p in glob.glob(os.path.join(config_dir, "*_fashion_mnist.yaml"))
                        if os.path.basename(p)[:-len("_fashion_mnist.yaml")]
                        in FASHION_MNIST_MODELS)
@@ -370,6 +392,10 @@ def result_row(config_path, config, seed, metrics, evaluation, train_seconds):
         row["fd_name"] = evaluation["frechet"]["name"]
         if evaluation["frechet"].get("test_accuracy") is not None:
             row["fd_network_accuracy"] = evaluation["frechet"]["test_accuracy"]
+    if "sharpness" in evaluation:
+        for measure in ("laplacian_variance", "gradient_energy"):
+            row[f"{measure}_ratio"] = evaluation["sharpness"][f"{measure}_ratio"]
+            row[f"real_{measure}"] = evaluation["sharpness"][f"real_{measure}"]
     if "linear_probe" in evaluation:
         row["linear_probe"] = evaluation["linear_probe"]["accuracy"]
     if "iwae" in evaluation:
@@ -391,6 +417,8 @@ def _columns(suite, rows):
                    ("test_recon_loss", "recon NLL (nats)", 1)]
     else:
         columns = [("mse", "MSE ↓", 4), ("ssim", "SSIM ↑", 3), ("fd", f"{fd_name} ↓", 2),
+                   ("laplacian_variance_ratio", "sharpness: Laplacian var. / real", 2),
+                   ("gradient_energy_ratio", "gradient energy / real", 2),
                    ("linear_probe", "linear probe ↑", 3), ("iwae_bound", "IWAE bound (nats) ↑", 1)]
     return [c for c in columns if any(c[0] in r for r in rows)]
 
@@ -467,6 +495,14 @@ def markdown_table(suite, rows, budget_text, floor=None):
         if floor is not None and floor["name"] == fd_name:
             notes.append(f"{fd_name} of {floor['num']} real train images vs the test images "
                          f"(what a perfect generator would score): {floor['value']:.2f}.")
+    real_sharpness = next((r for r in rows if "real_laplacian_variance" in r), None)
+    if real_sharpness is not None:
+        notes.append(f"Sharpness: mean Laplacian variance and gradient energy of the FD's "
+                     f"samples over those of its test images (1 = as sharp as the data, below 1 "
+                     f"blurrier; noise raises both, so read them beside the FD). The test images' "
+                     f"own: Laplacian variance {real_sharpness['real_laplacian_variance']:.4f}, "
+                     f"gradient energy {real_sharpness['real_gradient_energy']:.4f} (pixels in "
+                     f"[0, 1]).")
     for r in rows:
         if "error" in r:
             notes.append(f"{r['config']} seed {r['seed']} failed: {r['error']}")
@@ -614,15 +650,24 @@ def _run_in_workers(jobs, out_dir, budget, overrides, options, dataset, workers,
     return rows
 
 
+def suite_feature_network(options, dataset, log=print):
+    """`feature_network_for` as `tfhybrids evaluate` calls it, except that a missing domain
+    classifier of any dataset the training script knows is trained on first use (with a
+    progress line and its test accuracy). Returns (network or None, reason)."""
+    return feature_network_for(options, dataset, train_missing=True, log=log,
+                               first_use_datasets=CLASSIFIER_DATASETS)
+
+
 def run_suite(suite, out_dir, epochs=None, minutes=None, seeds=(0,), overrides=(),
               options=None, config_dir=None, extra_configs=(), log=print, cpu_minutes=None,
-              workers=1, threads=None):
+              workers=1, threads=None, models=None):
     """Runs a suite (see the module docstring) and writes results.md, results.csv and
     tradeoff.png in `out_dir`. `extra_configs` are config files run after the suite's own
     (e.g. a model whose config is not in configs/ yet). The budget is one of `epochs`,
     `minutes` (wall clock) and `cpu_minutes` (process CPU time). `workers` > 1 trains that
     many runs at once, each in its own process with `threads` TensorFlow threads (default:
-    the available cores divided by the workers). Returns (rows, markdown table)."""
+    the available cores divided by the workers). `models` narrows the fashion_mnist suite
+    (see `suite_configs`). Returns (rows, markdown table)."""
     from tfhybrids.training.checkpoints import write_json_atomic
     from tfhybrids.training.config import load_config
 
@@ -643,7 +688,7 @@ def run_suite(suite, out_dir, epochs=None, minutes=None, seeds=(0,), overrides=(
     if threads is not None and workers == 1:
         raise ConfigError("bench: --threads sets the threads of each worker process; give it "
                           "with --workers 2 or more.")
-    paths = suite_configs(suite, config_dir)
+    paths = suite_configs(suite, config_dir, models)
     for path in extra_configs:
         if not os.path.exists(path):
             raise ConfigError(f"bench: --add-config {path}: no such file.")
@@ -655,12 +700,13 @@ def run_suite(suite, out_dir, epochs=None, minutes=None, seeds=(0,), overrides=(
         options = EvaluationOptions(**(SMOKE_OPTIONS if suite == "smoke" else {}))
     os.makedirs(out_dir, exist_ok=True)
 
-    # Load the feature network before any training, so a missing classifier fails at once.
+    # Load the feature network before any training (a missing domain classifier is trained
+    # here, once, before the models: minutes against the suite's tens of minutes).
     feature_network = None
     dataset = None
     if suite != "dsprites":
         dataset = load_config(paths[0], overrides)["data"]["name"]
-        feature_network, reason = feature_network_for(options, dataset)
+        feature_network, reason = suite_feature_network(options, dataset, log)
         if feature_network is None:
             log(f"bench: no Fréchet distance: {reason}.")
 

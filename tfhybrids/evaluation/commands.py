@@ -105,7 +105,7 @@ def cmd_bench(args):
                          cpu_minutes=args.cpu_minutes, seeds=seeds, overrides=args.set,
                          options=options, config_dir=args.config_dir,
                          extra_configs=args.add_config, workers=args.workers,
-                         threads=args.threads)
+                         threads=args.threads, models=args.models)
     print(table)
     print(f"Wrote {os.path.join(out, 'results.md')}, results.csv and tradeoff.png")
     return 0
@@ -155,6 +155,10 @@ def register(subparsers):
     bench.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2 (default 0)")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override every config, e.g. --set data.train_limit=20000")
+    bench.add_argument("--models", type=lambda text: [m.strip() for m in text.split(",")
+                                                      if m.strip()],
+                       help="fashion_mnist only: run just these models, in this order, e.g. "
+                            "vae,dcgan,vae_gan,bigan,avae (the AVAE paper's table)")
     bench.add_argument("--config-dir", help="configs directory (default: the repository's)")
     bench.add_argument("--add-config", action="append", default=[], metavar="PATH",
                        help="also run this config (repeatable)")

@@ -6,6 +6,7 @@ Which metrics a model gets depends on what it can do and on the data:
 |---|---|---|
 | reconstruction MSE and SSIM of G(E(x)) on the test split ([0, 1] units) | an encoder (`encode_outputs`) and `decode` | `reconstruction` |
 | Fréchet distance of samples vs test images (`FD-<dataset>-classifier`, or `FID` with InceptionV3) | `sample_prior` and `decode`, image data | `frechet` |
+| sharpness of samples vs test images: Laplacian variance and gradient energy, and their ratios | as the Fréchet distance (the same samples and images) | `sharpness` |
 | linear-probe accuracy of frozen codes | an encoder and labels | `linear_probe` |
 | importance-weighted bound on log p(x) | an explicit likelihood and Gaussian posterior (the VAE) | `iwae` |
 | importance-sampling estimate of log p(x) | an explicit likelihood and the model's own estimator for an implicit posterior (AVB) | `log_likelihood` |
@@ -129,12 +130,15 @@ def generate(model, num, seed, batch_size=500):
     return np.concatenate(parts)
 
 
-def feature_network_for(options, dataset_name, train_missing=False, log=print):
+def feature_network_for(options, dataset_name, train_missing=False, log=print,
+                        first_use_datasets=FIRST_USE_DATASETS):
     """The feature network the options ask for on this dataset, or (None, reason).
 
-    With `train_missing`, a missing domain classifier of a `FIRST_USE_DATASETS` dataset
-    (digits: seconds) is trained and cached on first use; a missing one of another dataset
-    (Fashion-MNIST: minutes) skips the Fréchet distance with the command that makes it.
+    With `train_missing`, a missing domain classifier of a `first_use_datasets` dataset
+    (by default digits: seconds) is trained and cached on first use; a missing one of another
+    dataset (Fashion-MNIST: minutes) skips the Fréchet distance with the command that makes
+    it. `tfhybrids bench`, which trains for many minutes anyway, passes every
+    `CLASSIFIER_DATASETS` dataset.
     """
     if options.feature_network == "none":
         return None, "feature network 'none' was asked for"
@@ -144,7 +148,7 @@ def feature_network_for(options, dataset_name, train_missing=False, log=print):
                       f"inception with local weights")
     if options.feature_network == "classifier" and train_missing and not os.path.exists(
             classifier_paths(dataset_name, options.feature_dir)[0]):
-        if dataset_name not in FIRST_USE_DATASETS:
+        if dataset_name not in first_use_datasets:
             return None, (f"no {dataset_name} domain classifier yet; train it once (a few "
                           f"minutes) with `python {TRAIN_SCRIPT} --dataset {dataset_name}` "
                           f"to get FD-{dataset_name}-classifier")
@@ -207,13 +211,16 @@ def evaluate_model(model, bundle, data_config=None, options=None, feature_networ
         network, reason = (feature_network, None) if feature_network is not None else \
             feature_network_for(options, bundle.name, train_missing=train_missing, log=log)
         if network is None:
-            skipped["frechet"] = reason
+            skipped["frechet"] = skipped["sharpness"] = reason
         else:
             count = options.num_fd_samples
             samples = generate(model, count, options.seed)
             real = test_x[:count]
             results["frechet"] = frechet.frechet_score(network, real, samples)
             log(f"{name}: {results['frechet']['name']} = {results['frechet']['value']:.3f}")
+            # Of the same samples and images, so that a reader can set it beside the FD.
+            if min(real.shape[1:3]) >= 3:
+                results["sharpness"] = image_metrics.sharpness_summary(samples, real)
     elif not is_images:
         skipped["frechet"] = "the data is not images"
     else:

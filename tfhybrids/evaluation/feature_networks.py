@@ -36,7 +36,8 @@ CLASSIFIER_DATASETS = {"digits": 28, "fashion_mnist": 28}
 TRAIN_SCRIPT = "scripts/train_domain_classifier.py"
 DEFAULT_EPOCHS = {"fashion_mnist": 6, "digits": 40}
 # Classifiers `tfhybrids evaluate` trains itself when they are missing: digits' takes seconds on
-# 2 CPU cores (1,437 images); Fashion-MNIST's takes minutes and is left to TRAIN_SCRIPT.
+# 2 CPU cores (1,437 images); Fashion-MNIST's takes minutes and is left to TRAIN_SCRIPT (or to
+# `tfhybrids bench`, which trains any missing one: minutes against its tens of minutes).
 FIRST_USE_DATASETS = ("digits",)
 INCEPTION_SIZE = 299
 INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"

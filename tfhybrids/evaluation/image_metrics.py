@@ -1,7 +1,13 @@
-"""Reconstruction quality: mean squared error and SSIM, per example.
+"""Image quality figures: reconstruction MSE and SSIM per example, and the sharpness of samples.
 
-Both take images in the bundles' range [-1, 1] and measure them in [0, 1] (the range papers
+All take images in the bundles' range [-1, 1] and measure them in [0, 1] (the range papers
 report, e.g. the AVAE paper's MSE table), so an MSE here is a quarter of the MSE in [-1, 1].
+
+Sharpness (`laplacian_variance`, `gradient_energy`, `sharpness_summary`) puts a number on the
+claim that VAE samples are blurry and VAE/GAN's sharper (Larsen et al. 2016, §4): blur removes
+high spatial frequencies, which both figures measure. They say nothing about whether an image
+looks like the data (noise is "sharp" too), so they are read as a ratio to real images (1 =
+as sharp as the data) beside a Fréchet distance, never alone.
 """
 
 import numpy as np
@@ -69,4 +75,72 @@ def reconstruction_metrics(model, x, batch_size=500):
     result = {"mse": float(mse.mean()), "mse_std": float(mse.std()), "num_images": int(len(x))}
     if np.ndim(x) == 4:
         result["ssim"] = float(ssim(x, x_hat).mean())
+    return result
+
+
+def _unit_images(x, name):
+    x = np.asarray(x, np.float64)
+    if x.ndim != 4 or len(x) == 0 or x.shape[1] < 3 or x.shape[2] < 3:
+        raise ShapeError(f"{name} needs at least one image [n, h, w, c] of 3x3 pixels or "
+                         f"more, got {tuple(x.shape)}.")
+    return (x + 1.0) / 2.0
+
+
+def laplacian_variance(x):
+    """Variance of the 4-neighbour Laplacian over each image's interior pixels (and channels).
+
+    The Laplacian x[i-1,j] + x[i+1,j] + x[i,j-1] + x[i,j+1] - 4 x[i,j] is taken where all four
+    neighbours exist (no padding, so the border does not add edges). The variance-of-Laplacian
+    focus measure (Pech-Pacheco et al. 2000): low for blurred images.
+
+    Args:
+        x: array [n, h, w, c] in [-1, 1], h and w at least 3.
+
+    Returns:
+        numpy float64 [n], in [0, 1] pixel units squared.
+    """
+    x = _unit_images(x, "laplacian_variance")
+    laplacian = (x[:, :-2, 1:-1] + x[:, 2:, 1:-1] + x[:, 1:-1, :-2] + x[:, 1:-1, 2:]
+                 - 4.0 * x[:, 1:-1, 1:-1])
+    return laplacian.reshape(len(x), -1).var(axis=1)
+
+
+def gradient_energy(x):
+    """Mean squared forward difference of each image, down plus across (pixels in [0, 1]).
+
+    (x[i+1,j] - x[i,j])^2 averaged over the h-1 rows of differences, plus (x[i,j+1] - x[i,j])^2
+    averaged over the w-1 columns: the image's gradient energy, which blur lowers.
+
+    Args:
+        x: array [n, h, w, c] in [-1, 1], h and w at least 3.
+
+    Returns:
+        numpy float64 [n].
+    """
+    x = _unit_images(x, "gradient_energy")
+    down = np.square(np.diff(x, axis=1)).reshape(len(x), -1).mean(axis=1)
+    across = np.square(np.diff(x, axis=2)).reshape(len(x), -1).mean(axis=1)
+    return down + across
+
+
+def sharpness_summary(samples, real):
+    """Mean Laplacian variance and gradient energy of samples and of real images, and their
+    ratios sample / real (1 = as sharp as the data; below 1 = blurrier).
+
+    Args:
+        samples: array [n, h, w, c] in [-1, 1] (generated images).
+        real: array [m, h, w, c] in [-1, 1] (e.g. test images).
+
+    Returns:
+        dict of floats: laplacian_variance, real_laplacian_variance, laplacian_variance_ratio,
+        gradient_energy, real_gradient_energy, gradient_energy_ratio, and the counts.
+    """
+    result = {"num_samples": int(len(samples)), "num_real": int(len(real))}
+    for name, measure in (("laplacian_variance", laplacian_variance),
+                          ("gradient_energy", gradient_energy)):
+        sample_mean = float(measure(samples).mean())
+        real_mean = float(measure(real).mean())
+        result[name] = sample_mean
+        result[f"real_{name}"] = real_mean
+        result[f"{name}_ratio"] = sample_mean / real_mean if real_mean > 0 else float("nan")
     return result

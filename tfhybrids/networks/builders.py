@@ -31,6 +31,7 @@ import keras
 from keras import layers
 
 from tfhybrids.errors import ConfigError
+from tfhybrids.networks.layers import Conv2D, Conv2DTranspose
 from tfhybrids.networks.specs import ACTIVATIONS, NETWORK_TYPES, normalize_spec  # noqa: F401
 from tfhybrids.validation import check_choice, check_int, check_int_list, check_keys
 
@@ -97,7 +98,7 @@ def _conv_trunk(x, spec, activation):
         # DCGAN: no batch norm on the discriminator's (and encoder's) input layer, unless
         # input_batch_norm asks for it (Larsen et al.'s encoder).
         normalised = spec["batch_norm"] and (i > 0 or spec.get("input_batch_norm", False))
-        x = layers.Conv2D(filters, spec["kernel_size"], strides=stride, padding="same",
+        x = Conv2D(filters, spec["kernel_size"], strides=stride, padding="same",
                           kernel_initializer=_conv_init(spec), use_bias=not normalised)(x)
         if normalised:
             x = _batch_norm(spec)(x)
@@ -254,17 +255,17 @@ def build_decoder(spec, input_dim, output_shape, output_activation="tanh", name=
     x = _activation(activation)(x)
     x = layers.Reshape((height // factor, width // factor, filters[0]))(x)
     for f in upsampling:
-        x = layers.Conv2DTranspose(f, spec["kernel_size"], strides=2, padding="same",
+        x = Conv2DTranspose(f, spec["kernel_size"], strides=2, padding="same",
                                    kernel_initializer=init, use_bias=not spec["batch_norm"])(x)
         if spec["batch_norm"]:
             x = _batch_norm(spec)(x)
         x = _activation(activation)(x)
     # DCGAN: no batch norm on the generator's output layer.
     if upsample_output:
-        x = layers.Conv2DTranspose(channels, spec["kernel_size"], strides=2, padding="same",
+        x = Conv2DTranspose(channels, spec["kernel_size"], strides=2, padding="same",
                                    kernel_initializer=init)(x)
     else:
-        x = layers.Conv2D(channels, spec["kernel_size"], padding="same",
+        x = Conv2D(channels, spec["kernel_size"], padding="same",
                           kernel_initializer=init)(x)
     outputs = layers.Activation(output_activation, name=f"{name}_output", dtype="float32")(x)
     return _functional(inputs, outputs, name)
@@ -360,7 +361,7 @@ def build_image_translator(spec, image_shape, name="generator", output_channels=
     init = keras.initializers.RandomNormal(stddev=0.02)
 
     def conv(x, filters, kernel, strides=1):
-        return layers.Conv2D(filters, kernel, strides=strides, padding="same",
+        return Conv2D(filters, kernel, strides=strides, padding="same",
                              use_bias=use_bias, kernel_initializer=init)(x)
 
     inputs = keras.Input(shape=image_shape, name=f"{name}_input")
@@ -375,10 +376,10 @@ def build_image_translator(spec, image_shape, name="generator", output_channels=
         x = layers.Add()([x, h])
     for _ in range(spec["downsamples"]):
         filters //= 2
-        x = layers.Conv2DTranspose(max(filters, 1), 3, strides=2, padding="same",
+        x = Conv2DTranspose(max(filters, 1), 3, strides=2, padding="same",
                                    use_bias=use_bias, kernel_initializer=init)(x)
         x = layers.ReLU()(_image_norm(norm)(x))
-    x = layers.Conv2D(output_channels or channels, 7, padding="same", kernel_initializer=init)(x)
+    x = Conv2D(output_channels or channels, 7, padding="same", kernel_initializer=init)(x)
     outputs = layers.Activation("tanh", name=f"{name}_output", dtype="float32")(x)
     return _functional(inputs, outputs, name)
 
@@ -410,11 +411,11 @@ def build_patch_discriminator(spec, image_shape, name="discriminator"):
     x = inputs
     for i, filters in enumerate(spec["filters"]):
         normed = i > 0 and spec["norm"] != "none"
-        x = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=not normed,
+        x = Conv2D(filters, 4, strides=2, padding="same", use_bias=not normed,
                           kernel_initializer=init)(x)
         if normed:
             x = _image_norm(spec["norm"])(x)
         x = layers.LeakyReLU(negative_slope=0.2)(x)
-    outputs = layers.Conv2D(1, 4, padding="same", kernel_initializer=init,
+    outputs = Conv2D(1, 4, padding="same", kernel_initializer=init,
                             name=f"{name}_output", dtype="float32")(x)
     return _functional(inputs, outputs, name)

@@ -164,10 +164,13 @@ def validate(document):
     """Validates a whole config document and returns it with defaults filled in.
 
     Runs without importing TensorFlow (the model classes are known from `training.catalog`),
-    so a typo is reported at once; so are the prior's keys and values (`prior_specs`). What
-    only the built objects can check (the data source's values, a model's own constraints,
-    shapes) is checked when the run is built, still before its workdir is touched.
+    so a typo is reported at once; so are the network specs, the prior's and the data
+    source's keys and values (`networks.specs`, `prior_specs`, `data.specs`). What only the
+    built objects can check (a model's own constraints, shapes, the data's files) is checked
+    when the run is built, still before its workdir is touched.
     """
+    from tfhybrids.data.registry import SOURCES
+    from tfhybrids.data.specs import check_data
     from tfhybrids.networks.specs import normalize_spec
 
     check_keys("config", document, SECTIONS, required=("model", "data"))
@@ -181,8 +184,9 @@ def validate(document):
         for name in info.network_names:
             if config["model"].get(name) is not None:
                 normalize_spec(config["model"][name], where=f"model.{name}")
-    if not isinstance(config["data"], dict) or "name" not in config["data"]:
-        raise ConfigError("data: missing 'name' (e.g. digits, fashion_mnist, toy2d, tfds:mnist).")
+    # Checked again (the same spec) when the data loads. The section is kept as written, as
+    # the prior is: its defaults depend on the source, which a caller may still change.
+    check_data(config["data"], sources=SOURCES)
     if config.get("prior") is not None and not isinstance(config["prior"], dict):
         raise ConfigError("prior: expected a mapping such as {name: gaussian}.")
     if config.get("prior") is not None and config["model"].get("latent_dim") is not None:
