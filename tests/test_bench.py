@@ -264,6 +264,7 @@ def test_toy2d_refuses_the_budget_flags_it_would_ignore(capsys):
     assert "benchmarks/mode_collapse.py" in err and "--cpu-minutes" in err and "'--'" in err
 
 
+@pytest.mark.slow  # ~12 s: two tiny runs, their evaluation and their history
 def test_a_killed_cpu_budget_run_resumes_with_the_budget_left(tmp_path, monkeypatch):
     # A fake CPU clock (1 s per reading: one per batch) makes the 6-s budget exactly 6 steps
     # of 2 per epoch. The first attempt dies after its second checkpoint; repeated, the run
