@@ -262,3 +262,40 @@ def test_toy2d_refuses_the_budget_flags_it_would_ignore(capsys):
     assert cli.main(["bench", "toy2d", "--cpu-minutes", "1"]) == 2
     err = capsys.readouterr().err
     assert "benchmarks/mode_collapse.py" in err and "--cpu-minutes" in err and "'--'" in err
+
+
+@pytest.mark.slow  # ~12 s: two tiny runs, their evaluation and their history
+def test_a_killed_cpu_budget_run_resumes_with_the_budget_left(tmp_path, monkeypatch):
+    # A fake CPU clock (1 s per reading: one per batch) makes the 6-s budget exactly 6 steps
+    # of 2 per epoch. The first attempt dies after its second checkpoint; repeated, the run
+    # resumes at epoch 2 with 2 s left and ends where an uninterrupted run ends.
+    from tfhybrids.evaluation.evaluate import EvaluationOptions
+    from tfhybrids.evaluation.history import HISTORY_FILE
+    from tfhybrids.training.checkpoints import CheckpointStore
+
+    ticks = iter(range(10**6))
+    monkeypatch.setitem(bench.CLOCKS, "cpu", lambda: float(next(ticks)))
+    options = EvaluationOptions(**bench.SMOKE_OPTIONS, disentanglement_train=20,
+                                disentanglement_eval=10, disentanglement_pairs=2)
+    config = os.path.join(bench.repository_root(), "configs", "tiny", "vae_dsprites.yaml")
+    save = CheckpointStore.save
+
+    def dies_after_the_second_checkpoint(self, model, epoch, extra=None):
+        save(self, model, epoch, extra)
+        if epoch == 2:
+            raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(CheckpointStore, "save", dies_after_the_second_checkpoint)
+    with pytest.raises(KeyboardInterrupt):
+        bench.run_model(config, str(tmp_path), 0, cpu_minutes=0.1, options=options)
+    monkeypatch.setattr(CheckpointStore, "save", save)
+    messages = []
+    row = bench.run_model(config, str(tmp_path), 0, cpu_minutes=0.1, options=options,
+                          log=messages.append)
+    assert any("resuming" in m and "at epoch 2 (4 steps" in m for m in messages)
+    assert row["steps"] == 6 and row["epochs"] == 3
+    points = bench._read_json(os.path.join(tmp_path, "vae_dsprites", "seed0",
+                                           HISTORY_FILE))["points"]
+    assert [(p["epoch"], p["steps"]) for p in points] == [(1, 2), (2, 4), (3, 6)]
+    assert all(0.0 <= p["disentanglement"] <= 1.0 for p in points)
+    assert points[-1]["disentanglement"] == row["disentanglement"]

@@ -52,3 +52,20 @@ def test_entangled_code_scores_below_factorised():
         FactorsAsImages(), lambda f: f @ mixing + noise.normal(scale=0.5, size=f.shape),
         **SETTINGS)
     assert entangled["accuracy"] < 0.95
+
+
+def test_per_factor_accuracy_shows_the_factors_a_code_cannot_tell_apart():
+    # A code of factor 0 alone: points fixing factor 1 and points fixing factor 2 give the
+    # same z_diff distribution, so the classifier recognises factor 0 every time and splits
+    # the other two about evenly between them.
+    result = beta_vae_score(FactorsAsImages(), lambda f: f[:, :1] * 1.0, **SETTINGS)
+    first, second, third = result["per_factor_accuracy"]
+    assert first >= 0.99 and second + third <= 1.3
+    assert result["accuracy"] == pytest.approx(1 / 3 + 2 / 3 * 0.5, abs=0.12)
+
+
+def test_a_code_missing_one_factor_still_scores_perfectly():
+    # The metric's known blind spot (Kim & Mnih 2018, §4): with K - 1 factors in units of
+    # their own, the K-th is recognised by elimination (no unit at zero).
+    result = beta_vae_score(FactorsAsImages(), lambda f: f[:, :2] * 1.0, **SETTINGS)
+    assert result["accuracy"] >= 0.99

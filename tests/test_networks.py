@@ -72,3 +72,15 @@ def test_a_joint_spec_that_cannot_join_is_refused(spec, key):
         build_discriminator(spec, JOINT_INPUTS)
     # The same spec is fine for a single input.
     build_encoder(spec, (8, 8, 1), 3)
+
+
+def test_conv_decoder_dense_units_come_before_the_projection():
+    # The beta-VAE decoder: z -> FC 256 -> FC 4x4x64 -> transposed convs (Higgins et al. 2017).
+    from tfhybrids.networks.builders import build_decoder
+
+    spec = {"type": "conv", "filters": [8, 16], "batch_norm": False, "activation": "relu",
+            "dense_units": [12]}
+    decoder = build_decoder(spec, 3, (8, 8, 1))
+    dense = [layer for layer in decoder.layers if isinstance(layer, keras.layers.Dense)]
+    assert [layer.units for layer in dense] == [12, 2 * 2 * 16]
+    assert decoder(np.zeros((2, 3), "float32")).shape == (2, 8, 8, 1)

@@ -24,9 +24,13 @@ Under a time budget the epochs actually run are recorded, and the run then finis
 does (evaluated, saved, pictured). Every row reports the CPU minutes its training used. Every
 model gets the same seeds; with several seeds the table shows mean ± std over them. Runs go to
 WORKDIR/<config>/seed<k>/ (ordinary run directories: `tfhybrids explore` works on them); when
-the command is repeated, an epoch-budget run resumes from its checkpoints and a finished
-time-budget run (its `bench.json` names the same budget) is evaluated again without training
-(delete WORKDIR/<config> to retrain, e.g. after changing --set). `--add-config PATH` adds a
+the command is repeated, an epoch-budget run resumes from its checkpoints, a killed time-budget
+run resumes from its last epoch with the budget it had left (each epoch's checkpoint records
+the budget spent), and a finished time-budget run (its `bench.json` names the same budget) is
+evaluated again without training (delete WORKDIR/<config> to retrain; a changed --set or
+budget starts a time-budget run over). dsprites runs under a time budget keep every epoch's
+checkpoint and evaluate each (`tfhybrids.evaluation.history`): WORKDIR/history.csv and
+metric_vs_cpu.png show the beta-VAE metric and the test KL against the budget spent. `--add-config PATH` adds a
 model whose config is not in configs/; `--set key=value` overrides every config (e.g.
 data.train_limit).
 
@@ -144,7 +148,8 @@ class _TimeBudget:
     """A Keras callback (built lazily, so this module imports without Keras) stopping fit."""
 
     @staticmethod
-    def make(seconds, clock="wall"):
+    def make(seconds, clock="wall", used=0.0, steps=0):
+        """`used` seconds and `steps` of the budget were spent before (a resumed run)."""
         import keras
 
         read = CLOCKS[clock]
@@ -153,19 +158,50 @@ class _TimeBudget:
             def on_train_begin(self, logs=None):
                 self.start = read()
                 self.epochs_run = 0
-                self.steps_run = 0
-                self.seconds_used = 0.0
+                self.steps_run = steps
+                self.seconds_used = used
 
             def on_epoch_begin(self, epoch, logs=None):
                 self.epochs_run = epoch + 1
 
             def on_train_batch_end(self, batch, logs=None):
                 self.steps_run += 1
-                self.seconds_used = read() - self.start
+                self.seconds_used = used + read() - self.start
                 if self.seconds_used >= seconds:
                     self.model.stop_training = True
 
         return TimeBudget()
+
+
+class _BudgetCheckpoint:
+    """A Keras callback saving a resumable checkpoint at every epoch end (and at the batch
+    that ends the budget, which Keras closes as an epoch), with the budget spent so far and
+    the history of (epoch, steps, minutes) in the checkpoint's own state, so the two never
+    disagree after a kill."""
+
+    @staticmethod
+    def make(store, budget, history):
+        import keras
+
+        class BudgetCheckpoint(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                history.append({"epoch": epoch + 1, "steps": budget.steps_run,
+                                "minutes": budget.seconds_used / 60.0})
+                store.save(self.model, epoch + 1, extra={
+                    "budget_seconds": budget.seconds_used, "budget_steps": budget.steps_run,
+                    "budget_history": history})
+
+        return BudgetCheckpoint()
+
+
+BUDGET_FILE = "budget.json"  # in a time-budget run directory: the budget it is training for
+
+
+def _budget_identity(config, minutes, clock):
+    import json
+
+    # Through JSON, as it is stored (tuples become lists), so that equal budgets compare equal.
+    return json.loads(json.dumps({"minutes": minutes, "clock": clock, "config": config}))
 
 
 def train_for_minutes(config, workdir, minutes, log=print, clock="wall"):
@@ -174,8 +210,11 @@ def train_for_minutes(config, workdir, minutes, log=print, clock="wall"):
     `minutes` are read on `clock`: "wall" (wall-clock time) or "cpu" (this process's CPU
     time, all threads).
 
-    The run directory is an ordinary one (config.yaml holds the epochs actually run), but it
-    is not resumable: a repeated command starts it over.
+    The run directory is an ordinary one (config.yaml holds the epochs actually run). Every
+    epoch ends with a checkpoint that records the budget spent so far, so a killed run
+    repeated with the same config and budget resumes from its last epoch with what is left
+    of the budget; any other config or budget starts it over. dSprites runs keep every
+    epoch's checkpoint, for `checkpoint_history` (the metric against training time).
     """
     import datetime
     import shutil
@@ -185,41 +224,65 @@ def train_for_minutes(config, workdir, minutes, log=print, clock="wall"):
 
     from tfhybrids.training import runner
     from tfhybrids.training.callbacks import NonFiniteGuard
-    from tfhybrids.training.checkpoints import write_json_atomic
+    from tfhybrids.training.checkpoints import CheckpointStore, write_json_atomic
     from tfhybrids.training.data_stream import batches_per_data_epoch, train_stream
 
-    if os.path.isdir(workdir) and os.listdir(workdir):
+    identity = _budget_identity(config, minutes, clock)
+    store = CheckpointStore(os.path.join(workdir, "checkpoints"),
+                            keep=10**6 if config["data"]["name"] == "dsprites" else 2)
+    resuming = (_read_json(os.path.join(workdir, BUDGET_FILE)) == identity
+                and store.latest() is not None)
+    if os.path.isdir(workdir) and os.listdir(workdir) and not resuming:
         if not os.path.exists(os.path.join(workdir, runner.RUN_FILE)):
             raise ConfigError(f"bench: {workdir} exists and is not a run directory; choose "
                               f"another --workdir.")
         shutil.rmtree(workdir)
     os.makedirs(workdir, exist_ok=True)
-    bundle, model, _ = runner.build_run(config)
-    write_json_atomic(os.path.join(workdir, runner.RUN_FILE), {
-        "model_class": type(model).__name__,
-        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    })
+    with runner.dtype_policy(config["train"]["mixed_precision"]):
+        bundle, model, _ = runner.build_run(config)
+    used, steps_done, history, initial_epoch = 0.0, 0, [], 0
+    if resuming:
+        initial_epoch = store.restore(model)
+        state = _read_json(store.state_path)
+        used, steps_done = state["budget_seconds"], state["budget_steps"]
+        history = state["budget_history"]
+        log(f"bench: resuming {workdir} at epoch {initial_epoch} ({steps_done} steps, "
+            f"{used / 60:.3g} of {minutes:g} minutes spent)")
+    else:
+        write_json_atomic(os.path.join(workdir, runner.RUN_FILE), {
+            "model_class": type(model).__name__,
+            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                timespec="seconds"),
+        })
+        write_json_atomic(os.path.join(workdir, BUDGET_FILE), identity)
     settings = config["train"]
     steps = settings["steps_per_epoch"] or batches_per_data_epoch(bundle)
-    budget = _TimeBudget.make(minutes * 60.0, clock)
+    budget = _TimeBudget.make(minutes * 60.0, clock, used, steps_done)
     logs_dir = os.path.join(workdir, "logs")
-    model.fit(train_stream(bundle, settings["seed"],
-                           shuffle_buffer=config["data"].get("shuffle_buffer", 10000)),
-              epochs=10**6, steps_per_epoch=steps, validation_data=bundle.test,
-              callbacks=[NonFiniteGuard(None), budget,
-                         keras.callbacks.TensorBoard(log_dir=logs_dir, write_graph=False)],
-              verbose=settings["verbose"])
+    if used < minutes * 60.0:
+        model.fit(train_stream(bundle, settings["seed"], start_step=steps_done,
+                               shuffle_buffer=config["data"].get("shuffle_buffer", 10000)),
+                  epochs=10**6, initial_epoch=initial_epoch, steps_per_epoch=steps,
+                  validation_data=bundle.test,
+                  callbacks=[NonFiniteGuard(None), budget,
+                             _BudgetCheckpoint.make(store, budget, history),
+                             keras.callbacks.TensorBoard(log_dir=logs_dir, write_graph=False)],
+                  verbose=settings["verbose"])
+    else:
+        budget.on_train_begin()
+    epochs_run = history[-1]["epoch"] if history else max(1, budget.epochs_run)
     # The epoch the budget ran out in counts as run: config.yaml records the epochs started.
-    config = {**config, "train": {**settings, "epochs": max(1, budget.epochs_run)}}
+    config = {**config, "train": {**settings, "epochs": epochs_run}}
     with open(os.path.join(workdir, "config.yaml"), "w") as f:
         yaml.safe_dump(config, f, sort_keys=False)
     unit = "CPU-minutes" if clock == "cpu" else "minutes"
     log(f"bench: the {minutes:g}-{unit} budget stopped training after {budget.steps_run} "
-        f"steps ({budget.epochs_run} epoch(s), {budget.seconds_used / 60:.3g} {unit})")
+        f"steps ({epochs_run} epoch(s), {budget.seconds_used / 60:.3g} {unit})")
     metrics = runner.finish(model, bundle, config, workdir, log)
     # Returned, not written to metrics.json: what the budget allowed, for bench.json.
     return {**metrics, "budget_steps": budget.steps_run,
-            "budget_minutes_used": budget.seconds_used / 60.0}
+            "budget_minutes_used": budget.seconds_used / 60.0, "budget_history": history,
+            "budget_resumed_seconds": used}
 
 
 def _budget_text(epochs=None, minutes=None, cpu_minutes=None):
@@ -258,6 +321,7 @@ def run_model(config_path, out_dir, seed, epochs=None, minutes=None, overrides=(
         train_seconds = previous["train_seconds"]
         cpu_seconds = previous.get("cpu_seconds")
         steps = previous.get("steps")
+        history = previous.get("history", [])
     else:
         log(f"bench: training {config['model']['class']} ({_stem(config_path)}), seed {seed}, "
             f"{budget} -> {workdir}")
@@ -272,10 +336,15 @@ def run_model(config_path, out_dir, seed, epochs=None, minutes=None, overrides=(
         # CPU seconds of this process over every core: on a shared machine, what the
         # model actually got out of its wall-clock budget.
         cpu_seconds = time.process_time() - cpu_started
+        if cpu_minutes:
+            # A resumed run: the CPU its killed predecessor spent training counts too.
+            cpu_seconds += metrics.get("budget_resumed_seconds", 0.0)
         steps = metrics.get("budget_steps")
+        history = metrics.get("budget_history", [])
         write_json_atomic(marker, {"minutes": minutes, "cpu_minutes": cpu_minutes,
                                    "epochs": epochs, "train_seconds": train_seconds,
-                                   "cpu_seconds": cpu_seconds, "steps": steps})
+                                   "cpu_seconds": cpu_seconds, "steps": steps,
+                                   "history": history})
     model, config = load_trained_model(workdir)
     bundle = load_data(config["data"], seed=config["train"]["seed"])
     evaluation = evaluate_model(model, bundle, config["data"], options,
@@ -288,6 +357,11 @@ def run_model(config_path, out_dir, seed, epochs=None, minutes=None, overrides=(
         row["steps"] = int(steps)
     log(f"bench: {row['model']} seed {seed}: " + ", ".join(
         f"{k}={v:.4g}" for k, v in row.items() if isinstance(v, float)))
+    if bundle.name == "dsprites" and history:
+        from tfhybrids.evaluation.history import checkpoint_history
+
+        checkpoint_history(model, bundle, workdir, history, options or EvaluationOptions(),
+                           log, final=row)
     return row
 
 
@@ -665,6 +739,10 @@ def run_suite(suite, out_dir, epochs=None, minutes=None, seeds=(0,), overrides=(
     with open(os.path.join(out_dir, "results.md"), "w") as f:
         f.write(f"# tfhybrids bench {suite}\n\n{table}")
     tradeoff_plot(os.path.join(out_dir, "tradeoff.png"), suite, rows)
+    if suite == "dsprites":
+        from tfhybrids.evaluation.history import write_suite_history
+
+        write_suite_history(out_dir, rows, log)
     write_json_atomic(os.path.join(out_dir, "results.json"), {"suite": suite, "budget": budget,
                                                               "rows": rows, "data_floor": floor})
     return rows, table

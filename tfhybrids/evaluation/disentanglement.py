@@ -66,8 +66,9 @@ def beta_vae_score(source, representation, num_train=2000, num_eval=1000, pairs_
         batch_size: int. Points encoded together (times 2L images). Defaults to 16.
 
     Returns:
-        dict: {"accuracy" (held-out), "train_accuracy", "num_train", "num_eval",
-        "pairs_per_point", "num_factors", "chance"}.
+        dict: {"accuracy" (held-out), "per_factor_accuracy" (held-out, one per factor),
+        "train_accuracy", "num_train", "num_eval", "pairs_per_point", "num_factors",
+        "chance"}.
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -86,8 +87,13 @@ def beta_vae_score(source, representation, num_train=2000, num_eval=1000, pairs_
     if len(np.unique(y_train)) < 2:
         raise ConfigError("beta_vae_score: num_train is too small to see two factors; raise it.")
     classifier.fit(x_train, y_train)
+    predicted = classifier.predict(x_eval)
     return {
-        "accuracy": float(classifier.score(x_eval, y_eval)),
+        "accuracy": float(np.mean(predicted == y_eval)),
+        # Which fixed factors the classifier recognises: NaN for a factor no point fixed.
+        "per_factor_accuracy": [float(np.mean(predicted[y_eval == k] == k))
+                                if np.any(y_eval == k) else float("nan")
+                                for k in range(num_factors)],
         "train_accuracy": float(classifier.score(x_train, y_train)),
         "num_train": int(num_train),
         "num_eval": int(num_eval),

@@ -15,7 +15,9 @@ encoder 5x5 conv 64-128-256 stride 2 with BN and ReLU, then a 2048-unit dense la
                      encoder does; DCGAN's rule leaves it out).
     dense_units      list of int, default []. Dense layers (BN when batch_norm, activation)
                      on the flattened conv features of an encoder or discriminator, before its
-                     output: Larsen's encoder 2048, discriminator 512.
+                     output: Larsen's encoder 2048, discriminator 512. In a decoder, dense
+                     layers on the code before its projection to the first feature map (the
+                     beta-VAE decoder's FC 256).
     upsample_output  bool, default true. For a decoder: false makes the output layer a
                      stride-1 conv and gives every `filters` entry an upsampling layer, so
                      filters [32, 128, 256] are Larsen's decoder: dense 8x8x256, 5x5
@@ -239,6 +241,13 @@ def build_decoder(spec, input_dim, output_shape, output_activation="tanh", name=
         )
     activation = spec.get("activation", "relu")
     init = _conv_init(spec)
+    # Hidden dense layers on the code before the projection (the beta-VAE conv decoder
+    # starts with FC 256).
+    for units in spec.get("dense_units", []):
+        x = layers.Dense(units, kernel_initializer=init, use_bias=not spec["batch_norm"])(x)
+        if spec["batch_norm"]:
+            x = _batch_norm(spec)(x)
+        x = _activation(activation)(x)
     x = layers.Dense((height // factor) * (width // factor) * filters[0],
                      kernel_initializer=init, use_bias=not spec["batch_norm"])(x)
     if spec["batch_norm"]:
