@@ -110,6 +110,7 @@ def test_rerun_resumes_from_the_last_checkpoint(aae_run, capsys):
     assert os.path.isdir(os.path.join(aae_run, "export", "aae", "2"))
 
 
+@pytest.mark.slow  # the default run stays under 10 minutes
 def test_export_command_adds_a_version_and_serving_loaders_run_it(aae_run, tmp_path):
     base = str(tmp_path / "serving")
     assert cli.main(["export", aae_run, "--base", base]) == 0

@@ -57,6 +57,7 @@ def _train_two_workers(tmp_path, *extra):
     return outputs
 
 
+@pytest.mark.slow  # the default run stays under 10 minutes
 def test_two_workers_train_to_the_same_losses_and_only_the_chief_writes(tmp_path):
     outputs = _train_two_workers(tmp_path)
     for code, out, err in outputs:
