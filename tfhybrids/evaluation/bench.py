@@ -58,6 +58,7 @@ import numpy as np
 from tfhybrids.errors import ConfigError
 from tfhybrids.evaluation.evaluate import EvaluationOptions, evaluate_model, feature_network_for
 from tfhybrids.evaluation.feature_networks import CLASSIFIER_DATASETS
+from tfhybrids.evaluation.history import read_json as _read_json
 
 SUITES = ("fashion_mnist", "dsprites", "toy2d", "smoke")
 # The checkout this module sits in, when it is imported from one (an editable install).
@@ -128,15 +129,6 @@ def _stem(path):
 
 BENCH_FILE = "bench.json"  # in each run directory: the budget it was trained for
 
-
-def _read_json(path):
-    import json
-
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
 
 
 # The clocks a time budget can be measured on: wall-clock time, or this process's CPU time

@@ -22,7 +22,8 @@ HISTORY_FILE = "history.json"
 POINT_KEYS = ("disentanglement", "test_recon_loss", "test_kl_loss")
 
 
-def _read(path):
+def read_json(path):
+    """The JSON document at `path`, or {} if it is missing or unreadable."""
     import json
 
     try:
@@ -49,7 +50,7 @@ def checkpoint_history(model, bundle, workdir, history, options, log=print, fina
     protocol = {"num_train": options.disentanglement_train,
                 "num_eval": options.disentanglement_eval,
                 "pairs_per_point": options.disentanglement_pairs, "seed": options.seed}
-    cached = _read(path)
+    cached = read_json(path)
     done = ({p["epoch"]: p for p in cached.get("points", [])}
             if cached.get("protocol") == protocol else {})
     points = []
@@ -84,7 +85,7 @@ def suite_history(out_dir, rows):
     for row in rows:
         if "error" in row:
             continue
-        points = _read(os.path.join(out_dir, row["config"], f"seed{row['seed']}",
+        points = read_json(os.path.join(out_dir, row["config"], f"seed{row['seed']}",
                                     HISTORY_FILE)).get("points")
         if points:
             runs.append((row["config"], row["seed"], points))
