@@ -19,6 +19,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -183,7 +184,9 @@ def main(argv=None):
     if unknown:
         parser.error(f"--configs: unknown {unknown}; choose from {', '.join(CONFIGS)}")
     seeds = [int(s) for s in args.seeds.split(",") if s]
-    suffix = "".join(f"_{o.replace('=', '-').replace('.', '-')}" for o in args.set)
+    # Only letters, digits, "_" and "-" in the folder name: TensorFlow's SavedModel loader
+    # reads its path as a glob pattern, in which "[" or "*" of a value would match nothing.
+    suffix = "".join("_" + re.sub(r"[^A-Za-z0-9_]+", "-", o).strip("-") for o in args.set)
     jobs = [(config, seed, os.path.join(args.out, f"{config}{suffix}_seed{seed}"))
             for config in configs for seed in seeds]
 
