@@ -351,20 +351,23 @@ def mean_std(values):
 
 def protocol_text(args):
     """How every run was trained, in words, for the table's preamble."""
+    datasets = args.datasets or ["ring"]
     if args.matched:
-        widths, batch_size, steps = matched_protocol(args.datasets[0] if args.datasets
-                                                     else "ring")
+        widths, batch_size, _ = matched_protocol(datasets[0])
+        steps = ", ".join(f"{args.steps or matched_protocol(data)[2]} on the {data}"
+                          for data in datasets)
         text = (f"Matched protocol: every model trains with the VEEGAN config's hidden widths "
                 f"(generator/decoder {widths['generator']}, discriminator "
                 f"{widths['discriminator']}, encoder/reconstructor {widths['inverse']}), batch "
-                f"size {batch_size} and {args.steps or steps} steps; everything else (latent "
+                f"size {batch_size} and step count ({steps}); everything else (latent "
                 "size, learning rates, losses) comes from its own config.")
     else:
         text = "Each model trains with its own config's networks, batch size and steps."
-    rates = read_document("veegan", args.datasets[0] if args.datasets else "ring")[
-        "optimizers"]["generator_optimizer"]["learning_rate"]
-    text += (" Learning rates and their schedules are each config's (the VEEGAN config's: "
-             f"{schedule_text(rates)}).")
+    rates = "; ".join(
+        f"{data}: " + schedule_text(read_document("veegan", data)["optimizers"][
+            "generator_optimizer"]["learning_rate"]) for data in datasets)
+    text += (" Learning rates and their schedules are each config's (the VEEGAN configs': "
+             f"{rates}).")
     return text
 
 
@@ -377,7 +380,8 @@ def capture_rule(runs):
 
 CONFIGS_NOTE = ("The shipped configs, trained with `tfhybrids train` and scored from their "
                 "exported `generate` signature: [configs.md](configs.md) "
-                "(`benchmarks/toy2d_configs.py`).")
+                "(`benchmarks/toy2d_configs.py`). The verdict on each of the paper's claims, "
+                "written by hand from these figures: [verdict.md](verdict.md).")
 
 
 def schedule_text(rate):
