@@ -225,6 +225,17 @@ def test_the_local_servable_reports_what_the_saved_model_holds(servable, export)
 
 
 # ----------------------------------------------------------------------- validation
+def test_an_export_path_tensorflow_would_read_as_a_glob_is_refused_clearly(tmp_path):
+    from tfhybrids.errors import ConfigError
+    from tfhybrids.serving.local import resolve_export
+
+    folder = tmp_path / "run_boundaries-[3000]" / "export" / "veegan" / "1"
+    folder.mkdir(parents=True)
+    (folder / "saved_model.pb").write_bytes(b"")
+    with pytest.raises(ConfigError, match=r"glob pattern.*rename"):
+        resolve_export(str(folder))
+
+
 def test_inputs_are_checked_against_the_signature():
     generate = generate_signature()
     good = prepare_inputs(generate, {"seeds": [1, 2], "labels": [0, 9]})

@@ -24,6 +24,13 @@ def resolve_export(path):
     """(version directory, model name, version) for a version directory or a model directory
     `<base>/<name>` (whose latest version is taken, as TF Serving does)."""
     path = os.path.abspath(path)
+    magic = sorted(set("[]*?") & set(path))
+    if magic:
+        # TensorFlow reads the variables' path as a glob pattern: with these characters in it
+        # the load fails deep inside TensorFlow with "Failed to find any matching files".
+        raise ConfigError(f"{path}: TensorFlow cannot load a SavedModel from a path holding "
+                          f"{' or '.join(repr(c) for c in magic)} (it reads the path as a "
+                          "glob pattern); copy or rename the export to a path without them.")
     if not os.path.exists(os.path.join(path, "saved_model.pb")):
         versions = existing_versions(path)
         if not versions:
