@@ -441,7 +441,9 @@ def test_aae_family_verdicts_hold_only_when_every_seed_agrees():
     steps = dict(aae_family.STEPS)
 
     def semi(baseline_1000, ssaae_1000):
-        return [{"labels": 100, "baseline": 0.34, "ssaae": 0.28},
+        # The 100-label baseline was better at a checkpoint (0.27) than at its end (0.34).
+        return [{"labels": 100, "baseline": 0.34, "ssaae": 0.28,
+                 "baseline_curve": [[5, 0.30], [10, 0.27], [15, 0.34]]},
                 {"labels": 1000, "baseline": baseline_1000, "ssaae": ssaae_1000}]
 
     even, uneven = [0.1] * 10, [0.5, 0.5] + [0.0] * 8
@@ -456,6 +458,8 @@ def test_aae_family_verdicts_hold_only_when_every_seed_agrees():
     verdicts = {claim: aae_family.verdict(per_seed) for claim, per_seed in checks.items()}
     assert verdicts == {
         "SSAAE beats the NN baseline, 100 labels (lower test error)": "holds (3 of 3 seeds)",
+        "SSAAE beats the NN baseline at the baseline's best checkpoint, 100 labels":
+            "does not hold (0 of 3 seeds)",
         "SSAAE beats the NN baseline, 1000 labels (lower test error)":
             "does not hold (2 of 3 seeds)",
         "AAE fills the ten components more evenly than the VAE (total variation of the "
