@@ -467,6 +467,14 @@ def total_variation(shares):
     return float(0.5 * np.abs(shares - 1.0 / len(shares)).sum())
 
 
+def late_mean(curve):
+    """The mean error over the checkpoints of the second half of training, or None."""
+    if not curve:
+        return None
+    last = max(step for step, _ in curve)
+    return float(np.mean([error for step, error in curve if step > last / 2]))
+
+
 def claim_checks(records):
     """{claim: {seed: holds}} for the claims the semi and prior parts test."""
     checks = {}
@@ -474,15 +482,16 @@ def claim_checks(records):
         for row in record["result"]:
             claim = f"SSAAE beats the NN baseline, {row['labels']} labels (lower test error)"
             checks.setdefault(claim, {})[seed] = row["ssaae"] < row["baseline"]
-            # The baseline, fitted to 100 or 1000 examples for as many steps as the SSAAE,
-            # can get worse at the end (its 100-label error jumped from 30.5% to 34.0% between
-            # the last two checkpoints of a 15000-step run): a claim against its best
-            # checkpoint does not profit from that.
-            curve = [point[1] for point in row.get("baseline_curve", [])]
-            if curve:
-                claim = (f"SSAAE beats the NN baseline at the baseline's best checkpoint, "
-                         f"{row['labels']} labels")
-                checks.setdefault(claim, {})[seed] = row["ssaae"] < min(curve + [row["baseline"]])
+            # The error at one step is noisy: between checkpoints 2500 steps apart it moved by
+            # up to 3.5 points (the baseline on 100 labels, 30.5% -> 34.0%, and the SSAAE on
+            # 1000, 18.1% -> 20.3%, both at the last checkpoint of a 15000-step run). The mean
+            # over the second half of the checkpoints compares the two with less of that noise.
+            ssaae_late, baseline_late = (late_mean(row.get(key, []))
+                                         for key in ("ssaae_curve", "baseline_curve"))
+            if ssaae_late is not None and baseline_late is not None:
+                claim = (f"SSAAE beats the NN baseline, {row['labels']} labels (mean test "
+                         "error over the second half of the checkpoints)")
+                checks.setdefault(claim, {})[seed] = ssaae_late < baseline_late
     for seed, record in sorted(records.get("prior", {}).items()):
         aae, vae = record["result"]["AAE"], record["result"]["VAE"]
         checks.setdefault("AAE fills the ten components more evenly than the VAE (total "
