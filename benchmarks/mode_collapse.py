@@ -453,7 +453,9 @@ def markdown(runs, avb, args, cpu_total, wall_total):
                   f"{avb['elbo_with_t']:.3f}.", "",
                   "![AVB posteriors](avb_posterior.png)"]
     lines += ["", f"Total: {cpu_total / 60:.1f} CPU minutes of training, "
-              f"{wall_total / 60:.1f} minutes wall clock ({os.cpu_count()} CPU cores, {args.workers} run(s) at a time)."]
+              f"{wall_total / 60:.1f} minutes wall clock in the invocation that wrote this page, which "
+              f"reuses the runs finished earlier ({os.cpu_count()} CPU cores, {args.workers} run(s) "
+              "at a time)."]
     return "\n".join(lines) + "\n"
 
 
