@@ -353,8 +353,9 @@ def protocol_text(args):
     """How every run was trained, in words, for the table's preamble."""
     datasets = args.datasets or ["ring"]
     if args.matched:
-        widths, batch_size, _ = matched_protocol(datasets[0])
-        steps = ", ".join(f"{args.steps or matched_protocol(data)[2]} on the {data}"
+        protocols = {data: matched_protocol(data) for data in datasets}
+        widths, batch_size, _ = protocols[datasets[0]]
+        steps = ", ".join(f"{args.steps or protocols[data][2]} on the {data}"
                           for data in datasets)
         text = (f"Matched protocol: every model trains with the VEEGAN config's hidden widths "
                 f"(generator/decoder {widths['generator']}, discriminator "
