@@ -58,7 +58,7 @@ import numpy as np
 from tfhybrids.errors import ConfigError
 from tfhybrids.evaluation.evaluate import EvaluationOptions, evaluate_model, feature_network_for
 from tfhybrids.evaluation.feature_networks import CLASSIFIER_DATASETS
-from tfhybrids.evaluation.history import read_json as _read_json
+from tfhybrids.training.checkpoints import read_json as _read_json
 
 SUITES = ("fashion_mnist", "dsprites", "toy2d", "smoke")
 # The checkout this module sits in, when it is imported from one (an editable install).

@@ -17,20 +17,11 @@ import os
 
 import numpy as np
 
+from tfhybrids.training.checkpoints import read_json
+
 HISTORY_FILE = "history.json"
 # The figures of a point, with the row keys of the final one (bench.result_row).
 POINT_KEYS = ("disentanglement", "test_recon_loss", "test_kl_loss")
-
-
-def read_json(path):
-    """The JSON document at `path`, or {} if it is missing or unreadable."""
-    import json
-
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
 
 
 def checkpoint_history(model, bundle, workdir, history, options, log=print, final=None):

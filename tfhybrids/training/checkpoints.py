@@ -17,6 +17,15 @@ from tfhybrids.errors import TrainingError
 from tfhybrids.faults import fault_point
 
 
+def read_json(path):
+    """The JSON document at `path`, or {} if it is missing or unreadable."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
 def write_json_atomic(path, payload):
     """Writes JSON to `path` via a temporary file and a rename."""
     tmp = f"{path}.tmp-{os.getpid()}"
